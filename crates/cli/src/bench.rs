@@ -1,0 +1,99 @@
+//! `photoroll bench roster`: the roster figures of the foundation issue, in one run, on
+//! whatever build runs it (use `--release`).
+
+use anyhow::{Context, Result};
+use calamine::{Reader, Xlsx};
+use clap::Subcommand;
+use photoroll_core::JobControl;
+use photoroll_store::{Store, StudentFilter};
+use std::process::Command;
+use std::time::Instant;
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCmd {
+    /// Generate an N-row roster workbook, then time calamine alone, the full import (in a child
+    /// process, with its peak memory) and the export of all rows.
+    Roster {
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+    },
+}
+
+/// With PHOTOROLL_REPORT_PEAK=1 the process prints its peak resident memory on exit (Linux:
+/// VmHWM from /proc/self/status), so a parent can measure a child without unsafe code.
+pub fn report_peak_memory() {
+    if std::env::var_os("PHOTOROLL_REPORT_PEAK").is_none() {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status")
+        && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:"))
+    {
+        let kb: u64 = line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+        eprintln!("PEAK_RSS_KB={kb}");
+    }
+}
+
+pub async fn run(cmd: BenchCmd) -> Result<()> {
+    let BenchCmd::Roster { rows } = cmd;
+    let work = tempfile::tempdir()?;
+    let book = work.path().join("roster.xlsx");
+    let t = Instant::now();
+    photoroll_demo::write_demo_workbook(&book, rows, 7)?;
+    let generate = t.elapsed();
+    let size = std::fs::metadata(&book)?.len();
+
+    let t = Instant::now();
+    let mut xlsx: Xlsx<_> = calamine::open_workbook(&book)?;
+    let sheet = xlsx.sheet_names()[0].clone();
+    let range = xlsx.worksheet_range(&sheet)?;
+    let calamine_rows = range.rows().count();
+    let calamine = t.elapsed();
+    drop(range);
+
+    let data = work.path().join("data");
+    let exe = std::env::current_exe()?;
+    let status = Command::new(&exe)
+        .args(["--data-dir"])
+        .arg(&data)
+        .args(["school", "add", "--code", photoroll_demo::DEMO_SCHOOL_CODE, "--name", "基准大学"])
+        .output()?;
+    anyhow::ensure!(status.status.success(), "school add failed: {}", String::from_utf8_lossy(&status.stderr));
+    let t = Instant::now();
+    let out = Command::new(&exe)
+        .env("PHOTOROLL_REPORT_PEAK", "1")
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["roster", "import"])
+        .arg(&book)
+        .args(["--school", photoroll_demo::DEMO_SCHOOL_CODE, "--category", "普通高等教育", "--json"])
+        .output()?;
+    let import = t.elapsed();
+    anyhow::ensure!(out.status.success(), "import failed: {}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).context("import report")?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let peak_kb: Option<u64> = stderr.lines().find_map(|l| l.strip_prefix("PEAK_RSS_KB=")).and_then(|v| v.parse().ok());
+
+    let store = Store::open(&data).await?;
+    let t = Instant::now();
+    let export_path = work.path().join("export.xlsx");
+    let rec = photoroll_roster::export_students(&store, &StudentFilter::default(), &export_path, "bench", &JobControl::new()).await?;
+    let export = t.elapsed();
+
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    println!("roster benchmark, {rows} rows ({} KB workbook, generated in {:.0} ms)", size / 1024, ms(generate));
+    println!("  calamine alone (worksheet_range, {calamine_rows} rows): {:>8.0} ms", ms(calamine));
+    println!(
+        "  full import (child process: parse + validate + store; imported {}, failed {}): {:>8.0} ms = {:.2}× calamine",
+        report["imported"],
+        report["failed"],
+        ms(import),
+        ms(import) / ms(calamine)
+    );
+    match peak_kb {
+        Some(kb) => println!("  import peak memory (VmHWM): {:.0} MB", kb as f64 / 1024.0),
+        None => println!("  import peak memory: not measured on this OS"),
+    }
+    println!("  export of {} rows: {:>8.0} ms", rec.rows, ms(export));
+    Ok(())
+}

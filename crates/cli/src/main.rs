@@ -1,0 +1,420 @@
+//! `photoroll`: the same operations as the window, headless, for automation, tests and benchmarks.
+//!
+//! Exit status: 0 done; 2 refused (bad input, unknown school, a file that is not a roster…);
+//! 1 something failed on this machine.
+
+mod bench;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use photoroll_core::roster::RosterRules;
+use photoroll_core::{CollectionState, EducationCategory, JobControl, School, SchoolCode};
+use photoroll_roster::{ImportOptions, Limits};
+use photoroll_store::{Store, StudentFilter};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "photoroll", version, about = "Photoroll 毕业生图像采集 — command line")]
+struct Cli {
+    /// Data folder (database + photos). Default: the OS's per-user data folder.
+    #[arg(long, global = true, env = "PHOTOROLL_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Load the demo school and roster (if not loaded yet) and print the progress summary.
+    Demo,
+    /// Schools.
+    #[command(subcommand)]
+    School(SchoolCmd),
+    /// Roster template, import, history, failed rows.
+    #[command(subcommand)]
+    Roster(RosterCmd),
+    /// Counts per state (--json), or the students matching the filters.
+    Progress {
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Print the counts as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// At most this many students in the list.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Export students to a workbook.
+    #[command(subcommand)]
+    Export(ExportCmd),
+    /// Write a consistent copy of the data folder (database + photos) to FILE, safe while the app runs.
+    Backup {
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Restore a backup into the data folder, which must be empty.
+    Restore { file: PathBuf },
+    /// Benchmarks (run on a release build).
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum SchoolCmd {
+    /// Add a school (or rename one).
+    Add {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// List schools.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum RosterCmd {
+    /// Write the roster template workbook.
+    Template {
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Import a roster workbook (.xlsx or .xls) for a school.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        school: String,
+        /// Category for rows without one: a canonical name, a synonym or an identifier.
+        #[arg(long)]
+        category: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import history.
+    Imports {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The students of one import.
+    Show {
+        import_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an import and its students (refused when any has a photo).
+    Delete { import_id: String },
+    /// Write an import's failed rows, as uploaded plus the reason, to a workbook.
+    Failures {
+        import_id: String,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ExportCmd {
+    /// The students matching the filters, IDs masked.
+    Xlsx {
+        #[arg(short, long)]
+        output: PathBuf,
+        /// The export's name in the export history (default: the file name).
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+}
+
+#[derive(Args, Debug, Clone, Default)]
+struct FilterArgs {
+    /// A state identifier (pending, submitted, …) or its Chinese name.
+    #[arg(long)]
+    state: Option<String>,
+    #[arg(long)]
+    category: Option<String>,
+    #[arg(long)]
+    school: Option<String>,
+    #[arg(long)]
+    department: Option<String>,
+    #[arg(long = "class")]
+    class_name: Option<String>,
+    /// A name fragment, a collection code or an ID's last four characters.
+    #[arg(long)]
+    search: Option<String>,
+}
+
+/// An error that means "your input was refused" (exit 2), as opposed to a failure (exit 1).
+#[derive(Debug)]
+struct Refused(String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+fn refuse<T>(msg: impl Into<String>) -> Result<T> {
+    Err(Refused(msg.into()).into())
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("PHOTOROLL_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("错误: 无法启动运行时: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    bench::report_peak_memory();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let refused = e.downcast_ref::<Refused>().is_some()
+                || e.downcast_ref::<photoroll_roster::ImportError>().is_some_and(|e| e.is_refusal())
+                || matches!(
+                    e.downcast_ref::<photoroll_store::StoreError>(),
+                    Some(
+                        photoroll_store::StoreError::UnknownImport(_)
+                            | photoroll_store::StoreError::UnknownSchool(_)
+                            | photoroll_store::StoreError::ImportHasPhotos(_)
+                            | photoroll_store::StoreError::BadBackup(_)
+                            | photoroll_store::StoreError::RestoreTargetNotEmpty(_)
+                    )
+                );
+            eprintln!("错误: {e:#}");
+            ExitCode::from(if refused { 2 } else { 1 })
+        }
+    }
+}
+
+fn data_dir(cli: &Option<PathBuf>) -> Result<PathBuf> {
+    match cli {
+        Some(d) => Ok(d.clone()),
+        None => Ok(photoroll_store::default_data_dir()?),
+    }
+}
+
+async fn open(dir: &Path) -> Result<Store> {
+    Store::open(dir).await.with_context(|| format!("打开数据目录 {}", dir.display()))
+}
+
+fn parse_school(code: &str) -> Result<SchoolCode> {
+    SchoolCode::parse(code).or_else(|e| refuse(e.to_string()))
+}
+
+fn parse_category(c: &str) -> Result<EducationCategory> {
+    EducationCategory::parse(c).map_or_else(|| refuse(format!("未知的学历类别 “{c}”")), Ok)
+}
+
+fn filter_from(args: &FilterArgs) -> Result<StudentFilter> {
+    Ok(StudentFilter {
+        school: args.school.as_deref().map(parse_school).transpose()?.map(|s| s.to_string()),
+        state: match &args.state {
+            Some(s) => Some(CollectionState::parse(s).map_or_else(|| refuse(format!("未知的采集状态 “{s}”")), Ok)?),
+            None => None,
+        },
+        category: args.category.as_deref().map(parse_category).transpose()?,
+        department: args.department.clone(),
+        class_name: args.class_name.clone(),
+        search: args.search.clone(),
+    })
+}
+
+fn current_year() -> i32 {
+    use chrono::Datelike;
+    chrono::Local::now().year()
+}
+
+fn print_json(v: &impl serde::Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string(v)?);
+    Ok(())
+}
+
+async fn print_progress_summary(store: &Store) -> Result<()> {
+    let counts = store.progress(&StudentFilter::default()).await?;
+    println!("采集进度 (全部 {} 人)", counts.total);
+    for s in CollectionState::ALL {
+        println!("  {:<22} {:>6}", format!("{} {}", s.display_name(), s.id()), counts.by_state[s.id()]);
+    }
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let dir = data_dir(&cli.data_dir)?;
+    match cli.command {
+        Command::Demo => {
+            let store = open(&dir).await?;
+            match photoroll_demo::load_demo(&store, &JobControl::new()).await? {
+                Some(r) => println!(
+                    "已载入演示数据：{}（{}），名单 {} 行，成功 {}，失败 {}。数据目录：{}",
+                    photoroll_demo::DEMO_SCHOOL_NAME,
+                    photoroll_demo::DEMO_SCHOOL_CODE,
+                    r.total,
+                    r.imported,
+                    r.failed,
+                    dir.display()
+                ),
+                None => println!("演示数据已存在。数据目录：{}", dir.display()),
+            }
+            print_progress_summary(&store).await
+        }
+        Command::School(SchoolCmd::Add { code, name }) => {
+            let code = parse_school(&code)?;
+            let name = photoroll_core::text::normalize_cell(&name);
+            if name.is_empty() {
+                return refuse("院校名称不能为空");
+            }
+            let store = open(&dir).await?;
+            store.upsert_school(&School { code: code.clone(), name: name.clone() }, false).await?;
+            println!("已添加院校 {name}（{code}）");
+            Ok(())
+        }
+        Command::School(SchoolCmd::List) => {
+            let store = open(&dir).await?;
+            for s in store.schools().await? {
+                println!("{}\t{}", s.code, s.name);
+            }
+            Ok(())
+        }
+        Command::Roster(cmd) => roster(&dir, cmd).await,
+        Command::Progress { filter, json, limit } => {
+            let store = open(&dir).await?;
+            let f = filter_from(&filter)?;
+            if json && f.state.is_none() && filter.search.is_none() {
+                return print_json(&store.progress(&f).await?);
+            }
+            let rows = store.students(&f, limit, 0).await?;
+            let total = store.count_students(&f).await?;
+            if json {
+                return print_json(&serde_json::json!({ "total": total, "students": rows }));
+            }
+            for s in &rows {
+                let state = CollectionState::parse(&s.state).map_or(s.state.as_str(), |st| st.display_name());
+                let category = EducationCategory::parse(&s.category).map_or(s.category.as_str(), |c| c.display_name());
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    s.name,
+                    s.id_masked.as_deref().unwrap_or("-"),
+                    s.collection_code.as_deref().unwrap_or("-"),
+                    s.class_name.as_deref().unwrap_or("-"),
+                    state,
+                    category
+                );
+            }
+            println!("共 {total} 人{}", if total > rows.len() as i64 { format!("，显示前 {} 人", rows.len()) } else { String::new() });
+            Ok(())
+        }
+        Command::Export(ExportCmd::Xlsx { output, name, filter }) => {
+            let store = open(&dir).await?;
+            let f = filter_from(&filter)?;
+            let name = name.unwrap_or_else(|| output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+            let rec = photoroll_roster::export_students(&store, &f, &output, &name, &JobControl::new()).await?;
+            println!("已导出 {} 人到 {}", rec.rows, rec.path);
+            Ok(())
+        }
+        Command::Backup { output } => {
+            let store = open(&dir).await?;
+            let n = photoroll_store::backup_to(&store, &output, &JobControl::new()).await?;
+            println!("已备份数据库和 {n} 张照片到 {}", output.display());
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let n = photoroll_store::restore_from(&file, &dir, &JobControl::new())?;
+            // Opening checks the restored database and brings its schema up to date.
+            open(&dir).await?.close().await;
+            println!("已恢复数据库和 {n} 张照片到 {}", dir.display());
+            Ok(())
+        }
+        Command::Bench(cmd) => bench::run(cmd).await,
+    }
+}
+
+async fn roster(dir: &Path, cmd: RosterCmd) -> Result<()> {
+    match cmd {
+        RosterCmd::Template { output } => {
+            photoroll_roster::write_template(&output).with_context(|| format!("写入 {}", output.display()))?;
+            println!("已生成名单模板 {}", output.display());
+            Ok(())
+        }
+        RosterCmd::Import { file, school, category, json } => {
+            let school = parse_school(&school)?;
+            let category = category.as_deref().map(parse_category).transpose()?;
+            let store = open(dir).await?;
+            let opts = ImportOptions { school, category, limits: Limits::default(), rules: RosterRules::with_year(current_year()) };
+            let report = photoroll_roster::import_workbook(&store, &file, &opts, &JobControl::new()).await?;
+            if json {
+                return print_json(&serde_json::json!({
+                    "import_id": report.import_id,
+                    "total": report.total,
+                    "imported": report.imported,
+                    "failed": report.failed,
+                    "failures": report.failures.iter().map(|f| serde_json::json!({
+                        "row": f.row, "code": f.code.id(), "message": f.message
+                    })).collect::<Vec<_>>(),
+                }));
+            }
+            println!(
+                "导入完成：{}（工作表“{}”）总上传 {} 条，成功 {} 条，失败 {} 条。导入编号 {}",
+                report.file_name, report.sheet_name, report.total, report.imported, report.failed, report.import_id
+            );
+            for f in &report.failures {
+                println!("  第{}行\t{}\t{}", f.row, f.code.id(), f.message);
+            }
+            Ok(())
+        }
+        RosterCmd::Imports { json } => {
+            let store = open(dir).await?;
+            let imports = store.imports().await?;
+            if json {
+                return print_json(&imports);
+            }
+            for i in imports {
+                let category = i.category.as_deref().and_then(EducationCategory::parse).map_or("-", |c| c.display_name());
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t总上传 {} 成功 {} 失败 {}",
+                    i.id, i.imported_at, i.school_code, i.file_name, category, i.total, i.imported, i.failed
+                );
+            }
+            Ok(())
+        }
+        RosterCmd::Show { import_id, json } => {
+            let store = open(dir).await?;
+            let rows = store.import_students(&import_id).await?;
+            if json {
+                return print_json(&rows);
+            }
+            for s in rows {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    s.name,
+                    s.id_masked.as_deref().unwrap_or("-"),
+                    s.collection_code.as_deref().unwrap_or("-"),
+                    s.state
+                );
+            }
+            Ok(())
+        }
+        RosterCmd::Delete { import_id } => {
+            let store = open(dir).await?;
+            let n = store.delete_import(&import_id).await?;
+            println!("已删除名单 {import_id}（{n} 名学生）");
+            Ok(())
+        }
+        RosterCmd::Failures { import_id, output } => {
+            let store = open(dir).await?;
+            let (headers, failures) = store.import_failures(&import_id).await?;
+            photoroll_roster::write_failures(&output, &headers, &failures)?;
+            println!("已导出 {} 个失败行到 {}", failures.len(), output.display());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,45 @@
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("数据库错误: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("数据库迁移失败: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("文件读写失败 {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("数据格式错误: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("找不到用户数据目录")]
+    NoHomeDir,
+    #[error("未知的院校代码 {0}：请先用 `photoroll school add` 添加院校")]
+    UnknownSchool(String),
+    #[error("找不到名单导入记录 {0}")]
+    UnknownImport(String),
+    #[error("找不到学生 {0}")]
+    UnknownStudent(String),
+    #[error("名单中已有学生采集了照片，不能删除：{0}")]
+    ImportHasPhotos(String),
+    #[error(transparent)]
+    Transition(#[from] photoroll_core::TransitionError),
+    #[error("照片文件 {0} 不存在或已损坏")]
+    BlobMissing(String),
+    #[error("备份文件无效: {0}")]
+    BadBackup(String),
+    #[error("恢复目标目录不是空的: {0}")]
+    RestoreTargetNotEmpty(PathBuf),
+    #[error(transparent)]
+    Cancelled(#[from] photoroll_core::Cancelled),
+}
+
+impl StoreError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io { path: path.to_path_buf(), source }
+    }
+}
+
+impl From<zip::result::ZipError> for StoreError {
+    fn from(e: zip::result::ZipError) -> Self {
+        Self::BadBackup(e.to_string())
+    }
+}

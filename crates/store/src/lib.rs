@@ -1,0 +1,144 @@
+//! The local store: one data folder holding a SQLite database (WAL) and a content-addressed blob
+//! folder. Every change the sync must carry writes its outbox row in the same transaction.
+
+mod backup;
+mod blobs;
+mod error;
+mod outbox;
+mod progress;
+mod roster;
+mod students;
+
+pub use backup::{backup_to, restore_from};
+pub use blobs::{BlobStore, is_blob_name};
+pub use error::StoreError;
+pub use outbox::OutboxOp;
+pub use progress::{ExportRecord, ProgressCounts, StudentFilter, StudentRow};
+pub use roster::{ImportSummary, NewImport, StoredFailure};
+pub use students::TransitionRecord;
+
+use photoroll_core::{School, SchoolCode};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub const DATABASE_FILE: &str = "photoroll.db";
+pub const BLOB_DIR: &str = "blobs";
+
+/// The OS's per-user data folder for Photoroll (e.g. `~/.local/share/photoroll`,
+/// `%APPDATA%\Photoroll\Photoroll\data`, `~/Library/Application Support/cn.Photoroll.Photoroll`).
+pub fn default_data_dir() -> Result<PathBuf, StoreError> {
+    directories::ProjectDirs::from("cn", "Photoroll", "Photoroll")
+        .map(|d| d.data_dir().to_path_buf())
+        .ok_or(StoreError::NoHomeDir)
+}
+
+pub(crate) fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    blobs: BlobStore,
+    dir: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the data folder and migrates its database.
+    pub async fn open(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+        let blobs = BlobStore::open(&dir.join(BLOB_DIR))?;
+        let options = SqliteConnectOptions::new()
+            .filename(dir.join(DATABASE_FILE))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL in WAL mode is durable against application crashes; a power cut can lose
+            // the last transactions but never corrupts the file.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store { pool, blobs, dir: dir.to_path_buf() })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
+    /// Adds a school, or renames an existing one.
+    pub async fn upsert_school(&self, school: &School, is_demo: bool) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO schools (code, name, is_demo, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT(code) DO UPDATE SET name = excluded.name",
+        )
+        .bind(school.code.as_str())
+        .bind(&school.name)
+        .bind(is_demo)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        outbox::append(&mut tx, "school", school.code.as_str(), "upsert", &serde_json::to_value(school)?).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn school(&self, code: &SchoolCode) -> Result<Option<School>, StoreError> {
+        let row: Option<(String, String)> = sqlx::query_as("SELECT code, name FROM schools WHERE code = ?")
+            .bind(code.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(code, name)| School { code: SchoolCode::parse(&code).expect("stored school codes are valid"), name }))
+    }
+
+    pub async fn schools(&self) -> Result<Vec<School>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT code, name FROM schools ORDER BY code").fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(code, name)| SchoolCode::parse(&code).ok().map(|code| School { code, name }))
+            .collect())
+    }
+
+    /// Whether the store holds only demo data (or nothing): the window offers to clear it.
+    pub async fn has_demo_data(&self) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM schools WHERE is_demo = 1").fetch_one(&self.pool).await?;
+        Ok(n > 0)
+    }
+
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM schools").fetch_one(&self.pool).await?;
+        Ok(n == 0)
+    }
+
+    pub async fn set_final_confirmation(&self, code: &SchoolCode, on: bool) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query("UPDATE schools SET final_confirmation = ? WHERE code = ?")
+            .bind(on)
+            .bind(code.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::UnknownSchool(code.to_string()));
+        }
+        outbox::append(&mut tx, "school", code.as_str(), "set_final_confirmation", &serde_json::json!({ "on": on }))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

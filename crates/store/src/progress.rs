@@ -1,0 +1,220 @@
+//! Collection progress: counts per state and filtered student lists with masked IDs.
+
+use crate::{Store, StoreError, now};
+use photoroll_core::id_document::mask_number;
+use photoroll_core::{CollectionState, EducationCategory};
+use serde::{Deserialize, Serialize};
+use sqlx::{QueryBuilder, Sqlite};
+use std::collections::BTreeMap;
+
+/// What the progress screen and `photoroll progress` filter by. Empty fields match everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudentFilter {
+    pub school: Option<String>,
+    pub state: Option<CollectionState>,
+    pub category: Option<EducationCategory>,
+    pub department: Option<String>,
+    pub class_name: Option<String>,
+    /// A name fragment, a collection code, or an ID's last four characters.
+    pub search: Option<String>,
+}
+
+/// A student as lists show it: the ID masked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StudentRow {
+    pub id: String,
+    pub school_code: String,
+    pub name: String,
+    pub id_masked: Option<String>,
+    pub id_last_four: Option<String>,
+    pub collection_code: Option<String>,
+    pub student_number: Option<String>,
+    pub examinee_number: Option<String>,
+    pub teaching_site: Option<String>,
+    pub department: Option<String>,
+    pub major: Option<String>,
+    pub class_name: Option<String>,
+    pub enrolment_year: Option<i64>,
+    pub category: String,
+    pub level: Option<String>,
+    pub state: String,
+    pub photo_hash: Option<String>,
+}
+
+/// Counts per state, every state present (zero included), plus the total.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProgressCounts {
+    #[serde(flatten)]
+    pub by_state: BTreeMap<String, i64>,
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ExportRecord {
+    pub id: String,
+    pub name: String,
+    pub path: String,
+    pub filter: String,
+    pub rows: i64,
+    pub created_at: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct RawStudent {
+    id: String,
+    school_code: String,
+    name: String,
+    id_number: Option<String>,
+    id_last_four: Option<String>,
+    collection_code: Option<String>,
+    student_number: Option<String>,
+    examinee_number: Option<String>,
+    teaching_site: Option<String>,
+    department: Option<String>,
+    major: Option<String>,
+    class_name: Option<String>,
+    enrolment_year: Option<i64>,
+    category: String,
+    level: Option<String>,
+    state: String,
+    photo_hash: Option<String>,
+}
+
+impl From<RawStudent> for StudentRow {
+    fn from(r: RawStudent) -> Self {
+        StudentRow {
+            id: r.id,
+            school_code: r.school_code,
+            name: r.name,
+            id_masked: r.id_number.as_deref().map(mask_number),
+            id_last_four: r.id_last_four,
+            collection_code: r.collection_code,
+            student_number: r.student_number,
+            examinee_number: r.examinee_number,
+            teaching_site: r.teaching_site,
+            department: r.department,
+            major: r.major,
+            class_name: r.class_name,
+            enrolment_year: r.enrolment_year,
+            category: r.category,
+            level: r.level,
+            state: r.state,
+            photo_hash: r.photo_hash,
+        }
+    }
+}
+
+fn push_filter(qb: &mut QueryBuilder<Sqlite>, f: &StudentFilter, with_state: bool) {
+    qb.push(" WHERE 1 = 1");
+    if let Some(s) = &f.school {
+        qb.push(" AND school_code = ").push_bind(s.clone());
+    }
+    if let (true, Some(s)) = (with_state, f.state) {
+        qb.push(" AND state = ").push_bind(s.id());
+    }
+    if let Some(c) = f.category {
+        qb.push(" AND category = ").push_bind(c.id());
+    }
+    if let Some(d) = f.department.as_ref().filter(|d| !d.is_empty()) {
+        qb.push(" AND department = ").push_bind(d.clone());
+    }
+    if let Some(c) = f.class_name.as_ref().filter(|c| !c.is_empty()) {
+        qb.push(" AND class_name = ").push_bind(c.clone());
+    }
+    if let Some(s) = f.search.as_ref().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let upper = s.to_ascii_uppercase();
+        let escaped = s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        qb.push(" AND (name LIKE ")
+            .push_bind(format!("%{escaped}%"))
+            .push(" ESCAPE '\\' OR collection_code = ")
+            .push_bind(upper.clone())
+            .push(" OR id_last_four = ")
+            .push_bind(upper)
+            .push(")");
+    }
+}
+
+const STUDENT_COLUMNS: &str = "SELECT id, school_code, name, id_number, id_last_four, collection_code, student_number,
+    examinee_number, teaching_site, department, major, class_name, enrolment_year, category, level, state, photo_hash
+    FROM students";
+
+impl Store {
+    /// Counts per state under the filter (its own state field is ignored: chips show every state).
+    pub async fn progress(&self, filter: &StudentFilter) -> Result<ProgressCounts, StoreError> {
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT state, COUNT(*) FROM students");
+        push_filter(&mut qb, filter, false);
+        qb.push(" GROUP BY state");
+        let rows: Vec<(String, i64)> = qb.build_query_as().fetch_all(self.pool()).await?;
+        let mut by_state: BTreeMap<String, i64> =
+            CollectionState::ALL.iter().map(|s| (s.id().to_string(), 0)).collect();
+        for (state, n) in rows {
+            *by_state.entry(state).or_default() += n;
+        }
+        let total = by_state.values().sum();
+        Ok(ProgressCounts { by_state, total })
+    }
+
+    /// Students under the filter in roster order, IDs masked. `limit`/`offset` page the list.
+    pub async fn students(&self, filter: &StudentFilter, limit: i64, offset: i64) -> Result<Vec<StudentRow>, StoreError> {
+        let mut qb = QueryBuilder::<Sqlite>::new(STUDENT_COLUMNS);
+        push_filter(&mut qb, filter, true);
+        qb.push(" ORDER BY rowid LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+        let rows: Vec<RawStudent> = qb.build_query_as().fetch_all(self.pool()).await?;
+        Ok(rows.into_iter().map(StudentRow::from).collect())
+    }
+
+    pub async fn count_students(&self, filter: &StudentFilter) -> Result<i64, StoreError> {
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM students");
+        push_filter(&mut qb, filter, true);
+        Ok(qb.build_query_scalar().fetch_one(self.pool()).await?)
+    }
+
+    /// The students of one import, in file order.
+    pub async fn import_students(&self, import_id: &str) -> Result<Vec<StudentRow>, StoreError> {
+        self.import(import_id).await?;
+        let rows: Vec<RawStudent> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{STUDENT_COLUMNS} WHERE import_id = ? ORDER BY row_number")))
+            .bind(import_id)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.into_iter().map(StudentRow::from).collect())
+    }
+
+    /// Distinct departments and classes, for the filter menus.
+    pub async fn facets(&self, school: Option<&str>) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        let q = |col: &str| {
+            format!(
+                "SELECT DISTINCT {col} FROM students WHERE {col} IS NOT NULL AND (?1 IS NULL OR school_code = ?1) ORDER BY {col}"
+            )
+        };
+        let deps: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(q("department"))).bind(school).fetch_all(self.pool()).await?;
+        let classes: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(q("class_name"))).bind(school).fetch_all(self.pool()).await?;
+        Ok((deps, classes))
+    }
+
+    pub async fn record_export(&self, name: &str, path: &str, filter: &StudentFilter, rows: i64) -> Result<ExportRecord, StoreError> {
+        let rec = ExportRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            name: name.to_string(),
+            path: path.to_string(),
+            filter: serde_json::to_string(filter)?,
+            rows,
+            created_at: now(),
+        };
+        sqlx::query("INSERT INTO exports (id, name, path, filter, rows, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(&rec.id)
+            .bind(&rec.name)
+            .bind(&rec.path)
+            .bind(&rec.filter)
+            .bind(rec.rows)
+            .bind(&rec.created_at)
+            .execute(self.pool())
+            .await?;
+        Ok(rec)
+    }
+
+    pub async fn exports(&self) -> Result<Vec<ExportRecord>, StoreError> {
+        Ok(sqlx::query_as("SELECT id, name, path, filter, rows, created_at FROM exports ORDER BY created_at DESC, rowid DESC")
+            .fetch_all(self.pool())
+            .await?)
+    }
+}

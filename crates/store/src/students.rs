@@ -1,0 +1,145 @@
+//! Student state changes and photos, each recorded with its outbox operation.
+
+use crate::{Store, StoreError, now, outbox};
+use photoroll_core::{Action, CollectionState, TransitionRules};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct TransitionRecord {
+    pub from_state: String,
+    pub action: String,
+    pub to_state: String,
+    pub actor: String,
+    pub photo_hash: Option<String>,
+    pub reason: Option<String>,
+    pub at: String,
+}
+
+impl Store {
+    /// Stores a photo blob for a student and records whose it is. Returns the hash.
+    pub async fn add_photo(&self, student_id: &str, kind: &str, bytes: &[u8]) -> Result<String, StoreError> {
+        let hash = self.blobs().put(bytes)?;
+        let mut tx = self.pool().begin().await?;
+        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM students WHERE id = ?")
+            .bind(student_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::UnknownStudent(student_id.to_string()));
+        }
+        sqlx::query("INSERT OR IGNORE INTO photos (hash, student_id, kind, bytes, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(&hash)
+            .bind(student_id)
+            .bind(kind)
+            .bind(bytes.len() as i64)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        outbox::append(
+            &mut tx,
+            "photo",
+            &hash,
+            "attach",
+            &serde_json::json!({ "student_id": student_id, "kind": kind, "bytes": bytes.len() }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(hash)
+    }
+
+    /// Applies an action through the core state machine, recording who, when, which photo, why.
+    pub async fn apply_action(
+        &self,
+        student_id: &str,
+        action: Action,
+        actor: &str,
+        photo_hash: Option<&str>,
+        reason: Option<&str>,
+    ) -> Result<CollectionState, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let row: Option<(String, bool)> = sqlx::query_as(
+            "SELECT s.state, sc.final_confirmation FROM students s JOIN schools sc ON sc.code = s.school_code WHERE s.id = ?",
+        )
+        .bind(student_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (state, final_confirmation) = row.ok_or_else(|| StoreError::UnknownStudent(student_id.to_string()))?;
+        let from = CollectionState::parse(&state).ok_or_else(|| StoreError::UnknownStudent(student_id.to_string()))?;
+        let to = from.apply(action, TransitionRules { final_confirmation })?;
+        let at = now();
+        sqlx::query("UPDATE students SET state = ?, photo_hash = COALESCE(?, photo_hash), updated_at = ? WHERE id = ?")
+            .bind(to.id())
+            .bind(photo_hash)
+            .bind(&at)
+            .bind(student_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO transitions (student_id, from_state, action, to_state, actor, photo_hash, reason, at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(student_id)
+        .bind(from.id())
+        .bind(action.id())
+        .bind(to.id())
+        .bind(actor)
+        .bind(photo_hash)
+        .bind(reason)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        outbox::append(
+            &mut tx,
+            "student",
+            student_id,
+            "transition",
+            &serde_json::json!({ "from": from, "action": action, "to": to, "actor": actor, "photo_hash": photo_hash, "reason": reason, "at": at }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(to)
+    }
+
+    pub async fn transitions(&self, student_id: &str) -> Result<Vec<TransitionRecord>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT from_state, action, to_state, actor, photo_hash, reason, at FROM transitions WHERE student_id = ? ORDER BY id",
+        )
+        .bind(student_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Removes the demo school and everything under it, including its unpushed outbox operations
+    /// (demo data never reaches a server) and photo blobs no real student uses.
+    pub async fn clear_demo(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let demo = "SELECT code FROM schools WHERE is_demo = 1";
+        let students = format!("SELECT id FROM students WHERE school_code IN ({demo})");
+        let imports = format!("SELECT id FROM roster_imports WHERE school_code IN ({demo})");
+        let hashes: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT DISTINCT hash FROM photos WHERE student_id IN ({students})")))
+            .fetch_all(&mut *tx)
+            .await?;
+        for sql in [
+            format!(
+                "DELETE FROM outbox WHERE pushed_at IS NULL AND (entity_id IN ({demo}) OR entity_id IN ({imports})
+                 OR entity_id IN ({students}) OR entity_id IN (SELECT hash FROM photos WHERE student_id IN ({students})))"
+            ),
+            format!("DELETE FROM transitions WHERE student_id IN ({students})"),
+            format!("DELETE FROM photos WHERE student_id IN ({students})"),
+            format!("DELETE FROM students WHERE school_code IN ({demo})"),
+            format!("DELETE FROM import_failures WHERE import_id IN ({imports})"),
+            format!("DELETE FROM roster_imports WHERE school_code IN ({demo})"),
+            "DELETE FROM schools WHERE is_demo = 1".to_string(),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
+        }
+        let still_used: Vec<String> = sqlx::query_scalar("SELECT DISTINCT hash FROM photos").fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        for h in hashes.iter().filter(|h| !still_used.contains(h)) {
+            if let Err(e) = std::fs::remove_file(self.blobs().path_of(h)) {
+                tracing::warn!(hash = %h, error = %e, "could not remove an unused demo photo");
+            }
+        }
+        Ok(())
+    }
+}
