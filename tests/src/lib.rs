@@ -58,12 +58,20 @@ pub fn sheet_names(path: &Path) -> Vec<String> {
 }
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
 }
 
 /// A valid resident ID for a row index (distinct per index below 1000 × 28).
 pub fn valid_id(i: usize) -> String {
-    let first17 = format!("110105{:04}{:02}{:02}{:03}", 1995 + (i / 1000) % 8, 1 + (i / 8000) % 12, 1 + i % 28, i % 1000);
+    let first17 = format!(
+        "110105{:04}{:02}{:02}{:03}",
+        1995 + (i / 1000) % 8,
+        1 + (i / 8000) % 12,
+        1 + i % 28,
+        i % 1000
+    );
     let sum: u32 = first17
         .bytes()
         .zip([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])

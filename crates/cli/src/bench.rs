@@ -29,7 +29,11 @@ pub fn report_peak_memory() {
     if let Ok(status) = std::fs::read_to_string("/proc/self/status")
         && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:"))
     {
-        let kb: u64 = line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+        let kb: u64 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         eprintln!("PEAK_RSS_KB={kb}");
     }
 }
@@ -56,9 +60,20 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
     let status = Command::new(&exe)
         .args(["--data-dir"])
         .arg(&data)
-        .args(["school", "add", "--code", photoroll_demo::DEMO_SCHOOL_CODE, "--name", "基准大学"])
+        .args([
+            "school",
+            "add",
+            "--code",
+            photoroll_demo::DEMO_SCHOOL_CODE,
+            "--name",
+            "基准大学",
+        ])
         .output()?;
-    anyhow::ensure!(status.status.success(), "school add failed: {}", String::from_utf8_lossy(&status.stderr));
+    anyhow::ensure!(
+        status.status.success(),
+        "school add failed: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     let t = Instant::now();
     let out = Command::new(&exe)
         .env("PHOTOROLL_REPORT_PEAK", "1")
@@ -66,23 +81,50 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
         .arg(&data)
         .args(["roster", "import"])
         .arg(&book)
-        .args(["--school", photoroll_demo::DEMO_SCHOOL_CODE, "--category", "普通高等教育", "--json"])
+        .args([
+            "--school",
+            photoroll_demo::DEMO_SCHOOL_CODE,
+            "--category",
+            "普通高等教育",
+            "--json",
+        ])
         .output()?;
     let import = t.elapsed();
-    anyhow::ensure!(out.status.success(), "import failed: {}", String::from_utf8_lossy(&out.stderr));
+    anyhow::ensure!(
+        out.status.success(),
+        "import failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).context("import report")?;
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let peak_kb: Option<u64> = stderr.lines().find_map(|l| l.strip_prefix("PEAK_RSS_KB=")).and_then(|v| v.parse().ok());
+    let peak_kb: Option<u64> = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("PEAK_RSS_KB="))
+        .and_then(|v| v.parse().ok());
 
     let store = Store::open(&data).await?;
     let t = Instant::now();
     let export_path = work.path().join("export.xlsx");
-    let rec = photoroll_roster::export_students(&store, &StudentFilter::default(), &export_path, "bench", &JobControl::new()).await?;
+    let rec = photoroll_roster::export_students(
+        &store,
+        &StudentFilter::default(),
+        &export_path,
+        "bench",
+        &JobControl::new(),
+    )
+    .await?;
     let export = t.elapsed();
 
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
-    println!("roster benchmark, {rows} rows ({} KB workbook, generated in {:.0} ms)", size / 1024, ms(generate));
-    println!("  calamine alone (worksheet_range, {calamine_rows} rows): {:>8.0} ms", ms(calamine));
+    println!(
+        "roster benchmark, {rows} rows ({} KB workbook, generated in {:.0} ms)",
+        size / 1024,
+        ms(generate)
+    );
+    println!(
+        "  calamine alone (worksheet_range, {calamine_rows} rows): {:>8.0} ms",
+        ms(calamine)
+    );
     println!(
         "  full import (child process: parse + validate + store; imported {}, failed {}): {:>8.0} ms = {:.2}× calamine",
         report["imported"],

@@ -15,7 +15,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "photoroll", version, about = "Photoroll 毕业生图像采集 — command line")]
+#[command(
+    name = "photoroll",
+    version,
+    about = "Photoroll 毕业生图像采集 — command line"
+)]
 struct Cli {
     /// Data folder (database + photos). Default: the OS's per-user data folder.
     #[arg(long, global = true, env = "PHOTOROLL_DATA_DIR")]
@@ -162,11 +166,18 @@ fn refuse<T>(msg: impl Into<String>) -> Result<T> {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("PHOTOROLL_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PHOTOROLL_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("错误: 无法启动运行时: {e}");
@@ -179,7 +190,8 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let refused = e.downcast_ref::<Refused>().is_some()
-                || e.downcast_ref::<photoroll_roster::ImportError>().is_some_and(|e| e.is_refusal())
+                || e.downcast_ref::<photoroll_roster::ImportError>()
+                    .is_some_and(|e| e.is_refusal())
                 || matches!(
                     e.downcast_ref::<photoroll_store::StoreError>(),
                     Some(
@@ -204,7 +216,9 @@ fn data_dir(cli: &Option<PathBuf>) -> Result<PathBuf> {
 }
 
 async fn open(dir: &Path) -> Result<Store> {
-    Store::open(dir).await.with_context(|| format!("打开数据目录 {}", dir.display()))
+    Store::open(dir)
+        .await
+        .with_context(|| format!("打开数据目录 {}", dir.display()))
 }
 
 fn parse_school(code: &str) -> Result<SchoolCode> {
@@ -217,9 +231,17 @@ fn parse_category(c: &str) -> Result<EducationCategory> {
 
 fn filter_from(args: &FilterArgs) -> Result<StudentFilter> {
     Ok(StudentFilter {
-        school: args.school.as_deref().map(parse_school).transpose()?.map(|s| s.to_string()),
+        school: args
+            .school
+            .as_deref()
+            .map(parse_school)
+            .transpose()?
+            .map(|s| s.to_string()),
         state: match &args.state {
-            Some(s) => Some(CollectionState::parse(s).map_or_else(|| refuse(format!("未知的采集状态 “{s}”")), Ok)?),
+            Some(s) => Some(
+                CollectionState::parse(s)
+                    .map_or_else(|| refuse(format!("未知的采集状态 “{s}”")), Ok)?,
+            ),
             None => None,
         },
         category: args.category.as_deref().map(parse_category).transpose()?,
@@ -243,7 +265,11 @@ async fn print_progress_summary(store: &Store) -> Result<()> {
     let counts = store.progress(&StudentFilter::default()).await?;
     println!("采集进度 (全部 {} 人)", counts.total);
     for s in CollectionState::ALL {
-        println!("  {:<22} {:>6}", format!("{} {}", s.display_name(), s.id()), counts.by_state[s.id()]);
+        println!(
+            "  {:<22} {:>6}",
+            format!("{} {}", s.display_name(), s.id()),
+            counts.by_state[s.id()]
+        );
     }
     Ok(())
 }
@@ -274,7 +300,15 @@ async fn run(cli: Cli) -> Result<()> {
                 return refuse("院校名称不能为空");
             }
             let store = open(&dir).await?;
-            store.upsert_school(&School { code: code.clone(), name: name.clone() }, false).await?;
+            store
+                .upsert_school(
+                    &School {
+                        code: code.clone(),
+                        name: name.clone(),
+                    },
+                    false,
+                )
+                .await?;
             println!("已添加院校 {name}（{code}）");
             Ok(())
         }
@@ -286,7 +320,11 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Roster(cmd) => roster(&dir, cmd).await,
-        Command::Progress { filter, json, limit } => {
+        Command::Progress {
+            filter,
+            json,
+            limit,
+        } => {
             let store = open(&dir).await?;
             let f = filter_from(&filter)?;
             if json && f.state.is_none() && filter.search.is_none() {
@@ -298,8 +336,10 @@ async fn run(cli: Cli) -> Result<()> {
                 return print_json(&serde_json::json!({ "total": total, "students": rows }));
             }
             for s in &rows {
-                let state = CollectionState::parse(&s.state).map_or(s.state.as_str(), |st| st.display_name());
-                let category = EducationCategory::parse(&s.category).map_or(s.category.as_str(), |c| c.display_name());
+                let state = CollectionState::parse(&s.state)
+                    .map_or(s.state.as_str(), |st| st.display_name());
+                let category = EducationCategory::parse(&s.category)
+                    .map_or(s.category.as_str(), |c| c.display_name());
                 println!(
                     "{}\t{}\t{}\t{}\t{}\t{}",
                     s.name,
@@ -310,14 +350,32 @@ async fn run(cli: Cli) -> Result<()> {
                     category
                 );
             }
-            println!("共 {total} 人{}", if total > rows.len() as i64 { format!("，显示前 {} 人", rows.len()) } else { String::new() });
+            println!(
+                "共 {total} 人{}",
+                if total > rows.len() as i64 {
+                    format!("，显示前 {} 人", rows.len())
+                } else {
+                    String::new()
+                }
+            );
             Ok(())
         }
-        Command::Export(ExportCmd::Xlsx { output, name, filter }) => {
+        Command::Export(ExportCmd::Xlsx {
+            output,
+            name,
+            filter,
+        }) => {
             let store = open(&dir).await?;
             let f = filter_from(&filter)?;
-            let name = name.unwrap_or_else(|| output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-            let rec = photoroll_roster::export_students(&store, &f, &output, &name, &JobControl::new()).await?;
+            let name = name.unwrap_or_else(|| {
+                output
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            });
+            let rec =
+                photoroll_roster::export_students(&store, &f, &output, &name, &JobControl::new())
+                    .await?;
             println!("已导出 {} 人到 {}", rec.rows, rec.path);
             Ok(())
         }
@@ -341,16 +399,28 @@ async fn run(cli: Cli) -> Result<()> {
 async fn roster(dir: &Path, cmd: RosterCmd) -> Result<()> {
     match cmd {
         RosterCmd::Template { output } => {
-            photoroll_roster::write_template(&output).with_context(|| format!("写入 {}", output.display()))?;
+            photoroll_roster::write_template(&output)
+                .with_context(|| format!("写入 {}", output.display()))?;
             println!("已生成名单模板 {}", output.display());
             Ok(())
         }
-        RosterCmd::Import { file, school, category, json } => {
+        RosterCmd::Import {
+            file,
+            school,
+            category,
+            json,
+        } => {
             let school = parse_school(&school)?;
             let category = category.as_deref().map(parse_category).transpose()?;
             let store = open(dir).await?;
-            let opts = ImportOptions { school, category, limits: Limits::default(), rules: RosterRules::with_year(current_year()) };
-            let report = photoroll_roster::import_workbook(&store, &file, &opts, &JobControl::new()).await?;
+            let opts = ImportOptions {
+                school,
+                category,
+                limits: Limits::default(),
+                rules: RosterRules::with_year(current_year()),
+            };
+            let report =
+                photoroll_roster::import_workbook(&store, &file, &opts, &JobControl::new()).await?;
             if json {
                 return print_json(&serde_json::json!({
                     "import_id": report.import_id,
@@ -364,7 +434,12 @@ async fn roster(dir: &Path, cmd: RosterCmd) -> Result<()> {
             }
             println!(
                 "导入完成：{}（工作表“{}”）总上传 {} 条，成功 {} 条，失败 {} 条。导入编号 {}",
-                report.file_name, report.sheet_name, report.total, report.imported, report.failed, report.import_id
+                report.file_name,
+                report.sheet_name,
+                report.total,
+                report.imported,
+                report.failed,
+                report.import_id
             );
             for f in &report.failures {
                 println!("  第{}行\t{}\t{}", f.row, f.code.id(), f.message);
@@ -378,10 +453,21 @@ async fn roster(dir: &Path, cmd: RosterCmd) -> Result<()> {
                 return print_json(&imports);
             }
             for i in imports {
-                let category = i.category.as_deref().and_then(EducationCategory::parse).map_or("-", |c| c.display_name());
+                let category = i
+                    .category
+                    .as_deref()
+                    .and_then(EducationCategory::parse)
+                    .map_or("-", |c| c.display_name());
                 println!(
                     "{}\t{}\t{}\t{}\t{}\t总上传 {} 成功 {} 失败 {}",
-                    i.id, i.imported_at, i.school_code, i.file_name, category, i.total, i.imported, i.failed
+                    i.id,
+                    i.imported_at,
+                    i.school_code,
+                    i.file_name,
+                    category,
+                    i.total,
+                    i.imported,
+                    i.failed
                 );
             }
             Ok(())

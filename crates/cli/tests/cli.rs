@@ -11,7 +11,9 @@ struct Env {
 
 impl Env {
     fn new() -> Self {
-        Env { dir: tempfile::tempdir().unwrap() }
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     fn data(&self) -> PathBuf {
@@ -34,7 +36,11 @@ impl Env {
 
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 
@@ -45,7 +51,12 @@ impl Env {
     /// Runs a command that must be refused: exit 2, a message on stderr. Returns the message.
     fn refused(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?} should exit 2; stdout {}", String::from_utf8_lossy(&out.stdout));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?} should exit 2; stdout {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         let err = String::from_utf8(out.stderr).unwrap();
         assert!(!err.trim().is_empty());
         err
@@ -57,20 +68,45 @@ impl Env {
     }
 
     fn import(&self, file: &Path) -> Value {
-        self.json(&["roster", "import", file.to_str().unwrap(), "--school", "10075", "--category", "成人高等教育", "--json"])
+        self.json(&[
+            "roster",
+            "import",
+            file.to_str().unwrap(),
+            "--school",
+            "10075",
+            "--category",
+            "成人高等教育",
+            "--json",
+        ])
     }
 
     fn assert_nothing_stored(&self) {
-        assert_eq!(self.json(&["roster", "imports", "--json"]), serde_json::json!([]));
+        assert_eq!(
+            self.json(&["roster", "imports", "--json"]),
+            serde_json::json!([])
+        );
         assert_eq!(self.json(&["progress", "--json"])["total"], 0);
     }
 }
 
 fn header() -> Vec<C> {
-    ["姓名", "证件号", "证件类型", "证件号后四位", "采集码", "院校代码", "学历类别", "学历层次", "入学年份", "院系", "班级", "备注"]
-        .into_iter()
-        .map(C::T)
-        .collect()
+    [
+        "姓名",
+        "证件号",
+        "证件类型",
+        "证件号后四位",
+        "采集码",
+        "院校代码",
+        "学历类别",
+        "学历层次",
+        "入学年份",
+        "院系",
+        "班级",
+        "备注",
+    ]
+    .into_iter()
+    .map(C::T)
+    .collect()
 }
 
 fn row(name: &'static str, id: C, code: C) -> Vec<C> {
@@ -82,7 +118,16 @@ fn a_fresh_data_folder_starts_empty() {
     let env = Env::new();
     let p = env.json(&["progress", "--json"]);
     let keys: Vec<&str> = p.as_object().unwrap().keys().map(String::as_str).collect();
-    for k in ["pending", "submitted", "rejected", "awaiting_confirmation", "completed", "intercepted", "delivered", "total"] {
+    for k in [
+        "pending",
+        "submitted",
+        "rejected",
+        "awaiting_confirmation",
+        "completed",
+        "intercepted",
+        "delivered",
+        "total",
+    ] {
         assert!(keys.contains(&k), "{k} missing from {p}");
         assert_eq!(p[k], 0);
     }
@@ -94,7 +139,11 @@ fn every_failure_code_from_one_real_workbook() {
     let env = Env::new().with_school();
     // An earlier import puts 2020062800999 on the roster.
     let first = env.path("first.xlsx");
-    write_xlsx(&first, "名单", &[header(), row("旧生", C::Blank, C::T("2020062800999"))]);
+    write_xlsx(
+        &first,
+        "名单",
+        &[header(), row("旧生", C::Blank, C::T("2020062800999"))],
+    );
     assert_eq!(env.import(&first)["imported"], 1);
 
     let id0 = valid_id(0);
@@ -129,7 +178,11 @@ fn every_failure_code_from_one_real_workbook() {
     rows.push(row("李二", C::S(id0), C::T("2020062800777"))); // 15 duplicate_in_file (same ID as row 4)
     rows.push(row("李三", C::Blank, C::T("2020062800999"))); // 16 duplicate_existing
     rows.push(vec![]); // blank row: skipped, not counted
-    let mut ok = row("Ａｌｉｃｅ　Ｗｏｎｇ", C::T(" e1234５678 "), C::T("２０２００６２８００８８８"));
+    let mut ok = row(
+        "Ａｌｉｃｅ　Ｗｏｎｇ",
+        C::T(" e1234５678 "),
+        C::T("２０２００６２８００８８８"),
+    );
     ok.resize(12, C::Blank);
     ok[3] = C::Blank;
     ok[9] = C::T("计算机学院");
@@ -144,7 +197,10 @@ fn every_failure_code_from_one_real_workbook() {
     assert_eq!(report["imported"], 2);
     assert_eq!(report["failed"], 12);
     assert_eq!(failures.len(), 12);
-    let got: Vec<(u64, &str)> = failures.iter().map(|f| (f["row"].as_u64().unwrap(), f["code"].as_str().unwrap())).collect();
+    let got: Vec<(u64, &str)> = failures
+        .iter()
+        .map(|f| (f["row"].as_u64().unwrap(), f["code"].as_str().unwrap()))
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -162,14 +218,28 @@ fn every_failure_code_from_one_real_workbook() {
             (16, "duplicate_existing"),
         ]
     );
-    assert!(failures.iter().all(|f| !f["message"].as_str().unwrap().is_empty()));
+    assert!(
+        failures
+            .iter()
+            .all(|f| !f["message"].as_str().unwrap().is_empty())
+    );
     // The precision-lost message never prints the full (rounded) number.
-    assert!(!failures[2]["message"].as_str().unwrap().contains("130121199005102"));
+    assert!(
+        !failures[2]["message"]
+            .as_str()
+            .unwrap()
+            .contains("130121199005102")
+    );
 
     // The stored students: the passport kept as typed, full-width folded.
     let import_id = report["import_id"].as_str().unwrap();
     let shown = env.json(&["roster", "show", import_id, "--json"]);
-    let names: Vec<&str> = shown.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["张一", "Alice Wong"]);
     assert_eq!(shown[1]["collection_code"], "2020062800888");
     assert_eq!(shown[1]["id_masked"], "E******78");
@@ -181,9 +251,24 @@ fn whitespace_only_rows_are_blank_and_not_counted() {
     // Rows holding only spaces are blank: skipped and not counted in `total`.
     let env = Env::new().with_school();
     let file = env.path("spaces.xlsx");
-    write_xlsx(&file, "名单", &[header(), vec![C::T("  "), C::T("　")], row("张一", C::Blank, C::T("2020062800001"))]);
+    write_xlsx(
+        &file,
+        "名单",
+        &[
+            header(),
+            vec![C::T("  "), C::T("　")],
+            row("张一", C::Blank, C::T("2020062800001")),
+        ],
+    );
     let r = env.import(&file);
-    assert_eq!((r["total"].as_u64(), r["imported"].as_u64(), r["failed"].as_u64()), (Some(1), Some(1), Some(0)));
+    assert_eq!(
+        (
+            r["total"].as_u64(),
+            r["imported"].as_u64(),
+            r["failed"].as_u64()
+        ),
+        (Some(1), Some(1), Some(0))
+    );
 }
 
 #[test]
@@ -192,9 +277,20 @@ fn legacy_xls_roster_with_header_on_row_three() {
     let r = env.import(&fixture("roster-legacy.xls"));
     assert_eq!(r["total"], 7);
     assert_eq!(r["imported"], 4);
-    let codes: Vec<(u64, &str)> =
-        r["failures"].as_array().unwrap().iter().map(|f| (f["row"].as_u64().unwrap(), f["code"].as_str().unwrap())).collect();
-    assert_eq!(codes, vec![(8, "id_precision_lost"), (9, "id_checksum"), (10, "duplicate_in_file")]);
+    let codes: Vec<(u64, &str)> = r["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["row"].as_u64().unwrap(), f["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            (8, "id_precision_lost"),
+            (9, "id_checksum"),
+            (10, "duplicate_in_file")
+        ]
+    );
     let shown = env.json(&["roster", "show", r["import_id"].as_str().unwrap(), "--json"]);
     assert_eq!(shown[1]["id_last_four"], "201X", "lowercase x stored as X");
     assert_eq!(shown[2]["name"], "Alice Smith");
@@ -207,11 +303,33 @@ fn legacy_xls_roster_with_header_on_row_three() {
 fn refused_files_exit_2_and_store_nothing() {
     let env = Env::new().with_school();
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("random.xlsx", (0..5000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect(), "不是 Excel"),
-        ("list.xls", "姓名,证件号,采集码\n张三,130121199005102442,2020062800634\n".as_bytes().to_vec(), "CSV"),
-        ("page.xls", "<html><body><table><tr><td>姓名</td></tr></table></body></html>".as_bytes().to_vec(), "网页"),
+        (
+            "random.xlsx",
+            (0..5000u32)
+                .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+                .collect(),
+            "不是 Excel",
+        ),
+        (
+            "list.xls",
+            "姓名,证件号,采集码\n张三,130121199005102442,2020062800634\n"
+                .as_bytes()
+                .to_vec(),
+            "CSV",
+        ),
+        (
+            "page.xls",
+            "<html><body><table><tr><td>姓名</td></tr></table></body></html>"
+                .as_bytes()
+                .to_vec(),
+            "网页",
+        ),
         ("empty.xlsx", Vec::new(), "空"),
-        ("truncated.xlsx", b"PK\x03\x04\x14\x00\x00\x00\x08\x00garbage".to_vec(), "损坏"),
+        (
+            "truncated.xlsx",
+            b"PK\x03\x04\x14\x00\x00\x00\x08\x00garbage".to_vec(),
+            "损坏",
+        ),
     ];
     for (name, bytes, expect) in cases {
         let p = env.path(name);
@@ -219,29 +337,73 @@ fn refused_files_exit_2_and_store_nothing() {
         let msg = env.refused(&["roster", "import", p.to_str().unwrap(), "--school", "10075"]);
         assert!(msg.contains(expect), "{name}: {msg}");
     }
-    let msg = env.refused(&["roster", "import", fixture("encrypted.xlsx").to_str().unwrap(), "--school", "10075"]);
+    let msg = env.refused(&[
+        "roster",
+        "import",
+        fixture("encrypted.xlsx").to_str().unwrap(),
+        "--school",
+        "10075",
+    ]);
     assert!(msg.contains("加密"), "{msg}");
 
     let no_header = env.path("noheader.xlsx");
-    let mut rows: Vec<Vec<C>> = (0..25).map(|_| vec![C::T("张三"), C::T("2020062800634")]).collect();
+    let mut rows: Vec<Vec<C>> = (0..25)
+        .map(|_| vec![C::T("张三"), C::T("2020062800634")])
+        .collect();
     rows.push(vec![C::T("姓名"), C::T("采集码")]); // a header below row 20 does not count
     write_xlsx(&no_header, "名单", &rows);
-    let msg = env.refused(&["roster", "import", no_header.to_str().unwrap(), "--school", "10075"]);
+    let msg = env.refused(&[
+        "roster",
+        "import",
+        no_header.to_str().unwrap(),
+        "--school",
+        "10075",
+    ]);
     assert!(msg.contains("表头"), "{msg}");
 
     // Over the 50 MB default: refused from its size, before it is read.
     let big = env.path("big.xlsx");
     let f = std::fs::File::create(&big).unwrap();
     f.set_len(50 * 1024 * 1024 + 1).unwrap();
-    let msg = env.refused(&["roster", "import", big.to_str().unwrap(), "--school", "10075"]);
+    let msg = env.refused(&[
+        "roster",
+        "import",
+        big.to_str().unwrap(),
+        "--school",
+        "10075",
+    ]);
     assert!(msg.contains("过大"), "{msg}");
 
     // Unknown school or category in the flags.
     let good = env.path("good.xlsx");
-    write_xlsx(&good, "名单", &[header(), row("张一", C::Blank, C::T("2020062800001"))]);
-    env.refused(&["roster", "import", good.to_str().unwrap(), "--school", "10001"]);
-    env.refused(&["roster", "import", good.to_str().unwrap(), "--school", "1007"]);
-    env.refused(&["roster", "import", good.to_str().unwrap(), "--school", "10075", "--category", "夜大学"]);
+    write_xlsx(
+        &good,
+        "名单",
+        &[header(), row("张一", C::Blank, C::T("2020062800001"))],
+    );
+    env.refused(&[
+        "roster",
+        "import",
+        good.to_str().unwrap(),
+        "--school",
+        "10001",
+    ]);
+    env.refused(&[
+        "roster",
+        "import",
+        good.to_str().unwrap(),
+        "--school",
+        "1007",
+    ]);
+    env.refused(&[
+        "roster",
+        "import",
+        good.to_str().unwrap(),
+        "--school",
+        "10075",
+        "--category",
+        "夜大学",
+    ]);
     env.assert_nothing_stored();
 }
 
@@ -253,20 +415,52 @@ fn template_has_text_columns_dropdowns_and_instructions_and_imports_cleanly() {
     assert_eq!(sheet_names(&t), vec!["采集名单", "填写说明"]);
     let cells = read_sheet(&t, "采集名单");
     let header: Vec<&str> = cells[0].iter().map(|(s, _)| s.as_str()).collect();
-    for h in ["姓名", "证件号", "证件类型", "证件号后四位", "采集码", "院校代码", "学历类别", "学历层次", "学号", "考生号", "教学点", "院系", "专业", "班级", "入学年份"] {
+    for h in [
+        "姓名",
+        "证件号",
+        "证件类型",
+        "证件号后四位",
+        "采集码",
+        "院校代码",
+        "学历类别",
+        "学历层次",
+        "学号",
+        "考生号",
+        "教学点",
+        "院系",
+        "专业",
+        "班级",
+        "入学年份",
+    ] {
         assert!(header.contains(&h), "{h}");
     }
     let mut zip = zip::ZipArchive::new(std::fs::File::open(&t).unwrap()).unwrap();
     let mut xml = String::new();
-    std::io::Read::read_to_string(&mut zip.by_name("xl/worksheets/sheet1.xml").unwrap(), &mut xml).unwrap();
-    assert!(xml.contains("<dataValidation") && xml.contains("普通高等教育"), "category dropdown");
+    std::io::Read::read_to_string(
+        &mut zip.by_name("xl/worksheets/sheet1.xml").unwrap(),
+        &mut xml,
+    )
+    .unwrap();
+    assert!(
+        xml.contains("<dataValidation") && xml.contains("普通高等教育"),
+        "category dropdown"
+    );
     let mut styles = String::new();
     std::io::Read::read_to_string(&mut zip.by_name("xl/styles.xml").unwrap(), &mut styles).unwrap();
-    assert!(styles.contains("formatCode=\"@\""), "a text number format exists");
-    assert!(xml.contains("<cols>") && xml.contains("style=\"2\""), "columns carry it");
+    assert!(
+        styles.contains("formatCode=\"@\""),
+        "a text number format exists"
+    );
+    assert!(
+        xml.contains("<cols>") && xml.contains("style=\"2\""),
+        "columns carry it"
+    );
     // The empty template is a valid roster with no rows.
     let r = env.import(&t);
-    assert_eq!((r["total"].as_u64(), r["failed"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(
+        (r["total"].as_u64(), r["failed"].as_u64()),
+        (Some(0), Some(0))
+    );
 }
 
 #[test]
@@ -287,7 +481,14 @@ fn history_show_failures_export_and_delete() {
     let id = r["import_id"].as_str().unwrap().to_string();
     let history = env.json(&["roster", "imports", "--json"]);
     assert_eq!(history[0]["file_name"], "二班.xlsx");
-    assert_eq!((history[0]["total"].as_i64(), history[0]["imported"].as_i64(), history[0]["failed"].as_i64()), (Some(3), Some(1), Some(2)));
+    assert_eq!(
+        (
+            history[0]["total"].as_i64(),
+            history[0]["imported"].as_i64(),
+            history[0]["failed"].as_i64()
+        ),
+        (Some(3), Some(1), Some(2))
+    );
     assert_eq!(history[0]["category"], "adult");
 
     // Failed rows exactly as uploaded, unmasked, as text, with the reason.
@@ -297,18 +498,37 @@ fn history_show_failures_export_and_delete() {
     assert_eq!(cells[0].len(), header().len() + 2);
     assert_eq!(cells[0].last().unwrap().0, "失败原因");
     assert_eq!(cells[1][0].0, "张二");
-    assert_eq!(cells[1][1], ("130121199005102443".to_string(), true), "the admin's own data, unmasked, text");
+    assert_eq!(
+        cells[1][1],
+        ("130121199005102443".to_string(), true),
+        "the admin's own data, unmasked, text"
+    );
     assert_eq!(cells[1][4], ("2020062800002".to_string(), true));
     assert!(cells[1].last().unwrap().0.starts_with("id_checksum"));
-    assert!(cells[2].last().unwrap().0.starts_with("collection_code_format"));
+    assert!(
+        cells[2]
+            .last()
+            .unwrap()
+            .0
+            .starts_with("collection_code_format")
+    );
     // Ready to re-import: the same rows fail for the same reasons, nothing else changes.
     let again = env.import(&out);
-    let codes: Vec<&str> = again["failures"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> = again["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
     assert_eq!(codes, vec!["id_checksum", "collection_code_format"]);
 
     env.ok(&["roster", "delete", &id]);
     let history = env.json(&["roster", "imports", "--json"]);
-    assert_eq!(history.as_array().unwrap().len(), 1, "only the re-import remains");
+    assert_eq!(
+        history.as_array().unwrap().len(),
+        1,
+        "only the re-import remains"
+    );
     assert_eq!(env.json(&["progress", "--json"])["total"], 0);
     env.refused(&["roster", "delete", &id]);
 }
@@ -318,7 +538,10 @@ fn delete_is_refused_whole_when_a_student_has_a_photo() {
     let env = Env::new();
     env.ok(&["demo"]);
     let before = env.json(&["progress", "--json"]);
-    let id = env.json(&["roster", "imports", "--json"])[0]["id"].as_str().unwrap().to_string();
+    let id = env.json(&["roster", "imports", "--json"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let msg = env.refused(&["roster", "delete", &id]);
     assert!(msg.contains("已有照片"), "{msg}");
     // It names students: the message carries names with collection codes.
@@ -333,16 +556,33 @@ fn demo_progress_filters_and_masked_export() {
     assert!(out.contains("待采集"));
     let p = env.json(&["progress", "--json"]);
     assert_eq!(p["total"], 360);
-    let nonzero = ["pending", "submitted", "rejected", "awaiting_confirmation", "completed", "intercepted", "delivered"]
-        .iter()
-        .filter(|k| p[**k].as_i64().unwrap() > 0)
-        .count();
+    let nonzero = [
+        "pending",
+        "submitted",
+        "rejected",
+        "awaiting_confirmation",
+        "completed",
+        "intercepted",
+        "delivered",
+    ]
+    .iter()
+    .filter(|k| p[**k].as_i64().unwrap() > 0)
+    .count();
     assert_eq!(nonzero, 7, "demo covers every state: {p}");
     // Running demo again loads nothing twice.
     env.ok(&["demo"]);
     assert_eq!(env.json(&["progress", "--json"])["total"], 360);
 
-    let list = env.json(&["progress", "--json", "--state", "completed", "--category", "成教", "--search", "2026000100"]);
+    let list = env.json(&[
+        "progress",
+        "--json",
+        "--state",
+        "completed",
+        "--category",
+        "成教",
+        "--search",
+        "2026000100",
+    ]);
     for s in list["students"].as_array().unwrap() {
         assert_eq!(s["state"], "completed");
         assert_eq!(s["category"], "adult");
@@ -353,12 +593,22 @@ fn demo_progress_filters_and_masked_export() {
     // Search by ID last four and by collection code.
     let one = env.json(&["progress", "--json", "--search", "2026000100012"]);
     assert_eq!(one["total"], 1);
-    let last4 = one["students"][0]["id_last_four"].as_str().unwrap().to_string();
+    let last4 = one["students"][0]["id_last_four"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let by_l4 = env.json(&["progress", "--json", "--search", &last4]);
     assert!(by_l4["total"].as_i64().unwrap() >= 1);
 
     let xlsx = env.path("completed.xlsx");
-    env.ok(&["export", "xlsx", "-o", xlsx.to_str().unwrap(), "--state", "completed"]);
+    env.ok(&[
+        "export",
+        "xlsx",
+        "-o",
+        xlsx.to_str().unwrap(),
+        "--state",
+        "completed",
+    ]);
     let cells = read_sheet(&xlsx, "采集信息");
     assert_eq!(cells.len() as i64 - 1, p["completed"].as_i64().unwrap());
     for r in &cells[1..] {
@@ -385,14 +635,26 @@ fn backup_and_restore_round_trip_and_refusals() {
             .unwrap()
     };
     let out = run_restore(&restored, &backup);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let progress = |dir: &Path| {
-        let o = Command::new(env!("CARGO_BIN_EXE_photoroll")).arg("--data-dir").arg(dir).args(["progress", "--json"]).output().unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_photoroll"))
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["progress", "--json"])
+            .output()
+            .unwrap();
         serde_json::from_slice::<Value>(&o.stdout).unwrap()
     };
     assert_eq!(progress(&restored), progress(&env.data()));
     let blobs = |dir: &Path| {
-        let mut v: Vec<String> = walk(&dir.join("blobs")).into_iter().filter(|n| n.len() == 64).collect();
+        let mut v: Vec<String> = walk(&dir.join("blobs"))
+            .into_iter()
+            .filter(|n| n.len() == 64)
+            .collect();
         v.sort();
         v
     };
@@ -414,14 +676,20 @@ fn backup_and_restore_round_trip_and_refusals() {
             if name.starts_with("blobs/") {
                 bytes[100] ^= 0xFF;
             }
-            dst.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+            dst.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
             std::io::Write::write_all(&mut dst, &bytes).unwrap();
         }
         dst.finish().unwrap();
     }
     let target = env.path("t2");
     let out = run_restore(&target, &tampered);
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!target.exists());
 }
 

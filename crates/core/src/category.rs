@@ -62,7 +62,9 @@ impl EducationCategory {
     pub fn parse(raw: &str) -> Option<Self> {
         let s = crate::text::normalize_cell(raw);
         Self::ALL.into_iter().find(|c| {
-            c.display_name() == s || c.id().eq_ignore_ascii_case(&s) || c.synonyms().contains(&s.as_str())
+            c.display_name() == s
+                || c.id().eq_ignore_ascii_case(&s)
+                || c.synonyms().contains(&s.as_str())
         })
     }
 }
@@ -112,7 +114,11 @@ impl Level {
             "本科" | "高起本" | "专升本" | "第二学士学位" => Self::Bachelor,
             "硕士" | "硕士研究生" => Self::Master,
             "博士" | "博士研究生" => Self::Doctor,
-            other => return Self::ALL.into_iter().find(|l| l.id().eq_ignore_ascii_case(other)),
+            other => {
+                return Self::ALL
+                    .into_iter()
+                    .find(|l| l.id().eq_ignore_ascii_case(other));
+            }
         };
         Some(level)
     }

@@ -71,7 +71,8 @@ impl IdDocument {
         }) {
             DocumentKind::ResidentId => validate_resident_id(&s).map(Self::ResidentId),
             DocumentKind::Other => {
-                let ok = (5..=20).contains(&s.chars().count()) && s.chars().all(|c| c.is_ascii_alphanumeric());
+                let ok = (5..=20).contains(&s.chars().count())
+                    && s.chars().all(|c| c.is_ascii_alphanumeric());
                 if ok {
                     Ok(Self::Other(s.to_ascii_uppercase()))
                 } else {
@@ -125,7 +126,9 @@ pub fn validate_resident_id(raw: &str) -> Result<String, IdError> {
         return Err(IdError::WrongLength(n));
     }
     let bytes = s.as_bytes();
-    if !bytes[..17].iter().all(u8::is_ascii_digit) || !(bytes[17].is_ascii_digit() || bytes[17] == b'X') {
+    if !bytes[..17].iter().all(u8::is_ascii_digit)
+        || !(bytes[17].is_ascii_digit() || bytes[17] == b'X')
+    {
         return Err(IdError::BadCharacters);
     }
     let birth = &s[6..14];
@@ -142,7 +145,11 @@ pub fn validate_resident_id(raw: &str) -> Result<String, IdError> {
 
 /// The check character for the first 17 digits.
 pub fn check_character(first17: &[u8]) -> char {
-    let sum: u32 = first17.iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    let sum: u32 = first17
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
     CHECK_CHARS[(sum % 11) as usize] as char
 }
 
@@ -174,13 +181,22 @@ mod tests {
 
     #[test]
     fn the_manuals_example_id_is_valid() {
-        assert_eq!(validate_resident_id("130121199005102442").unwrap(), "130121199005102442");
-        assert_eq!(validate_resident_id("14040219910109201X").unwrap(), "14040219910109201X");
+        assert_eq!(
+            validate_resident_id("130121199005102442").unwrap(),
+            "130121199005102442"
+        );
+        assert_eq!(
+            validate_resident_id("14040219910109201X").unwrap(),
+            "14040219910109201X"
+        );
     }
 
     #[test]
     fn lowercase_x_becomes_uppercase() {
-        assert_eq!(validate_resident_id("14040219910109201x").unwrap(), "14040219910109201X");
+        assert_eq!(
+            validate_resident_id("14040219910109201x").unwrap(),
+            "14040219910109201X"
+        );
         assert_eq!(
             IdDocument::parse("14040219910109201x", None).unwrap(),
             IdDocument::ResidentId("14040219910109201X".into())
@@ -189,15 +205,24 @@ mod tests {
 
     #[test]
     fn errors_say_what_is_wrong() {
-        assert_eq!(validate_resident_id("13012119900510244"), Err(IdError::WrongLength(17)));
-        assert_eq!(validate_resident_id("1301211990051024X2"), Err(IdError::BadCharacters));
+        assert_eq!(
+            validate_resident_id("13012119900510244"),
+            Err(IdError::WrongLength(17))
+        );
+        assert_eq!(
+            validate_resident_id("1301211990051024X2"),
+            Err(IdError::BadCharacters)
+        );
         assert_eq!(
             validate_resident_id("130121199002302449"),
             Err(IdError::BadBirthDate("19900230".into()))
         );
         assert_eq!(
             validate_resident_id("130121199005102443"),
-            Err(IdError::Checksum { expected: '2', found: '3' })
+            Err(IdError::Checksum {
+                expected: '2',
+                found: '3'
+            })
         );
     }
 
@@ -211,10 +236,22 @@ mod tests {
 
     #[test]
     fn passports_are_taken_as_typed_and_declared_type_wins() {
-        assert_eq!(IdDocument::parse("E12345678", None).unwrap(), IdDocument::Other("E12345678".into()));
-        assert_eq!(IdDocument::parse("h0123456701", None).unwrap(), IdDocument::Other("H0123456701".into()));
-        assert_eq!(IdDocument::parse("AB1", None), Err(IdError::OtherDocumentFormat));
-        assert_eq!(IdDocument::parse("E1234-5678", None), Err(IdError::OtherDocumentFormat));
+        assert_eq!(
+            IdDocument::parse("E12345678", None).unwrap(),
+            IdDocument::Other("E12345678".into())
+        );
+        assert_eq!(
+            IdDocument::parse("h0123456701", None).unwrap(),
+            IdDocument::Other("H0123456701".into())
+        );
+        assert_eq!(
+            IdDocument::parse("AB1", None),
+            Err(IdError::OtherDocumentFormat)
+        );
+        assert_eq!(
+            IdDocument::parse("E1234-5678", None),
+            Err(IdError::OtherDocumentFormat)
+        );
         // A declared passport made of digits is not forced through the checksum.
         assert_eq!(
             IdDocument::parse("123456789", Some(DocumentKind::Other)).unwrap(),
@@ -225,7 +262,10 @@ mod tests {
             IdDocument::parse("E12345678", Some(DocumentKind::ResidentId)),
             Err(IdError::WrongLength(9))
         );
-        assert_eq!(parse_document_kind("居民身份证"), Some(DocumentKind::ResidentId));
+        assert_eq!(
+            parse_document_kind("居民身份证"),
+            Some(DocumentKind::ResidentId)
+        );
         assert_eq!(parse_document_kind("护照"), Some(DocumentKind::Other));
         assert_eq!(parse_document_kind(""), None);
     }
@@ -234,15 +274,25 @@ mod tests {
     fn masking_keeps_six_and_four() {
         assert_eq!(mask_number("130121199005102442"), "130121********2442");
         assert_eq!(mask_number("E12345678"), "E******78");
-        assert_eq!(IdDocument::ResidentId("14040219910109201X".into()).last_four(), "201X");
+        assert_eq!(
+            IdDocument::ResidentId("14040219910109201X".into()).last_four(),
+            "201X"
+        );
     }
 
     fn valid_id() -> impl Strategy<Value = String> {
-        (100000u32..999999, 1950u32..2010, 1u32..=12, 1u32..=28, 0u32..1000).prop_map(|(area, y, m, d, seq)| {
-            let first17 = format!("{area:06}{y:04}{m:02}{d:02}{seq:03}");
-            let check = check_character(first17.as_bytes());
-            format!("{first17}{check}")
-        })
+        (
+            100000u32..999999,
+            1950u32..2010,
+            1u32..=12,
+            1u32..=28,
+            0u32..1000,
+        )
+            .prop_map(|(area, y, m, d, seq)| {
+                let first17 = format!("{area:06}{y:04}{m:02}{d:02}{seq:03}");
+                let check = check_character(first17.as_bytes());
+                format!("{first17}{check}")
+            })
     }
 
     proptest! {

@@ -19,7 +19,9 @@ pub struct JobControl {
 
 impl std::fmt::Debug for JobControl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JobControl").field("cancelled", &self.is_cancelled()).finish()
+        f.debug_struct("JobControl")
+            .field("cancelled", &self.is_cancelled())
+            .finish()
     }
 }
 
@@ -47,6 +49,10 @@ impl JobControl {
         if let Some(p) = &self.progress {
             p(done, total);
         }
-        if self.is_cancelled() { Err(Cancelled) } else { Ok(()) }
+        if self.is_cancelled() {
+            Err(Cancelled)
+        } else {
+            Ok(())
+        }
     }
 }

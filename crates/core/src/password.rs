@@ -50,7 +50,10 @@ mod tests {
 
     #[test]
     fn the_manuals_bad_examples_fail_for_their_reasons() {
-        assert_eq!(check_password("aaa"), vec![Length, NeedsLettersAndDigits, TripleRepeat]);
+        assert_eq!(
+            check_password("aaa"),
+            vec![Length, NeedsLettersAndDigits, TripleRepeat]
+        );
         assert_eq!(check_password("bbb123456"), vec![TripleRepeat, DigitRun]);
         assert_eq!(check_password("111222ccc"), vec![TripleRepeat]);
     }
@@ -72,7 +75,13 @@ mod tests {
 
     #[test]
     fn messages_are_distinct_and_chinese() {
-        let all = [Length, NeedsLettersAndDigits, OnlyLettersAndDigits, TripleRepeat, DigitRun];
+        let all = [
+            Length,
+            NeedsLettersAndDigits,
+            OnlyLettersAndDigits,
+            TripleRepeat,
+            DigitRun,
+        ];
         let msgs: std::collections::HashSet<String> = all.iter().map(|e| e.to_string()).collect();
         assert_eq!(msgs.len(), all.len());
         assert!(msgs.iter().all(|m| m.contains("密码")));

@@ -100,7 +100,9 @@ impl Column {
     pub fn from_header(raw: &str) -> Option<Column> {
         let s = strip_spaces(&normalize_cell(raw));
         let s = s.trim_start_matches('*').trim_end_matches('*');
-        Self::ALL.into_iter().find(|c| c.header() == s || c.synonyms().contains(&s))
+        Self::ALL
+            .into_iter()
+            .find(|c| c.header() == s || c.synonyms().contains(&s))
     }
 
     pub fn index(self) -> usize {
@@ -153,7 +155,10 @@ pub struct RawRow {
 
 impl RawRow {
     pub fn new(row_number: u32) -> Self {
-        Self { row_number, cells: std::array::from_fn(|_| CellValue::Empty) }
+        Self {
+            row_number,
+            cells: std::array::from_fn(|_| CellValue::Empty),
+        }
     }
 
     pub fn get(&self, c: Column) -> &CellValue {
@@ -257,7 +262,10 @@ pub struct RosterRules {
 
 impl RosterRules {
     pub fn with_year(current_year: i32) -> Self {
-        Self { collection_code_len: 8..=32, current_year }
+        Self {
+            collection_code_len: 8..=32,
+            current_year,
+        }
     }
 }
 
@@ -295,7 +303,11 @@ impl RosterValidator {
     }
 
     pub fn check(&mut self, raw: &RawRow) -> Result<StudentRecord, RowFailure> {
-        let fail = |code: FailureCode, message: String| RowFailure { row: raw.row_number, code, message };
+        let fail = |code: FailureCode, message: String| RowFailure {
+            row: raw.row_number,
+            code,
+            message,
+        };
         let text = |c: Column| raw.get(c).text();
         let opt = |c: Column| Some(text(c)).filter(|s| !s.is_empty());
 
@@ -328,7 +340,9 @@ impl RosterValidator {
                 let declared = parse_document_kind(&text(Column::IdKind));
                 match IdDocument::parse(&cell.text(), declared) {
                     Ok(doc) => Some(doc),
-                    Err(e @ IdError::Checksum { .. }) => return Err(fail(FailureCode::IdChecksum, e.to_string())),
+                    Err(e @ IdError::Checksum { .. }) => {
+                        return Err(fail(FailureCode::IdChecksum, e.to_string()));
+                    }
                     Err(e) => return Err(fail(FailureCode::IdFormat, e.to_string())),
                 }
             }
@@ -363,7 +377,10 @@ impl RosterValidator {
             }
             let len = code_text.chars().count();
             if !code_text.chars().all(|c| c.is_ascii_alphanumeric()) {
-                return Err(fail(FailureCode::CollectionCodeFormat, "采集码只能包含字母和数字".into()));
+                return Err(fail(
+                    FailureCode::CollectionCodeFormat,
+                    "采集码只能包含字母和数字".into(),
+                ));
             }
             if !self.rules.collection_code_len.contains(&len) {
                 return Err(fail(
@@ -387,32 +404,46 @@ impl RosterValidator {
         }
 
         let category = match opt(Column::Category) {
-            Some(c) => EducationCategory::parse(&c)
-                .ok_or_else(|| fail(FailureCode::UnknownCategory, format!("未知的学历类别“{c}”")))?,
+            Some(c) => EducationCategory::parse(&c).ok_or_else(|| {
+                fail(FailureCode::UnknownCategory, format!("未知的学历类别“{c}”"))
+            })?,
             None => self.default_category.ok_or_else(|| {
-                fail(FailureCode::UnknownCategory, "学历类别为空，且导入时未指定学历类别".into())
+                fail(
+                    FailureCode::UnknownCategory,
+                    "学历类别为空，且导入时未指定学历类别".into(),
+                )
             })?,
         };
 
-        let level = match opt(Column::Level) {
-            Some(l) => Some(
-                Level::parse(&l).ok_or_else(|| fail(FailureCode::UnknownLevel, format!("未知的学历层次“{l}”")))?,
-            ),
-            None => None,
-        };
+        let level =
+            match opt(Column::Level) {
+                Some(l) => Some(Level::parse(&l).ok_or_else(|| {
+                    fail(FailureCode::UnknownLevel, format!("未知的学历层次“{l}”"))
+                })?),
+                None => None,
+            };
 
         let enrolment_year = match opt(Column::EnrolmentYear) {
             Some(y) => {
                 let max = self.rules.current_year + 1;
-                Some(parse_year(&y).filter(|y| (1950..=max).contains(y)).ok_or_else(|| {
-                    fail(FailureCode::BadEnrolmentYear, format!("入学年份“{y}”应为1950–{max}之间的年份"))
-                })?)
+                Some(
+                    parse_year(&y)
+                        .filter(|y| (1950..=max).contains(y))
+                        .ok_or_else(|| {
+                            fail(
+                                FailureCode::BadEnrolmentYear,
+                                format!("入学年份“{y}”应为1950–{max}之间的年份"),
+                            )
+                        })?,
+                )
             }
             None => None,
         };
 
         let doc_key = document.as_ref().map(|d| d.number().to_string());
-        if collection_code.as_ref().is_some_and(|c| self.seen_codes.contains(c))
+        if collection_code
+            .as_ref()
+            .is_some_and(|c| self.seen_codes.contains(c))
             || doc_key.as_ref().is_some_and(|d| self.seen_ids.contains(d))
         {
             return Err(fail(
@@ -420,8 +451,12 @@ impl RosterValidator {
                 "与文件中前面的行重复（采集码或证件号相同），已导入前面的行".into(),
             ));
         }
-        if collection_code.as_ref().is_some_and(|c| self.existing_codes.contains(c))
-            || doc_key.as_ref().is_some_and(|d| self.existing_ids.contains(d))
+        if collection_code
+            .as_ref()
+            .is_some_and(|c| self.existing_codes.contains(c))
+            || doc_key
+                .as_ref()
+                .is_some_and(|d| self.existing_ids.contains(d))
         {
             return Err(fail(
                 FailureCode::DuplicateExisting,
@@ -461,8 +496,14 @@ fn parse_year(s: &str) -> Option<i32> {
     let rest = &s[head.len()..];
     let rest_ok = rest.is_empty()
         || (rest.starts_with(['-', '/', '.'])
-            && rest[1..].chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | '/' | '.' | ' ' | ':')));
-    if head.len() == 4 && rest_ok { head.parse().ok() } else { None }
+            && rest[1..]
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '-' | '/' | '.' | ' ' | ':')));
+    if head.len() == 4 && rest_ok {
+        head.parse().ok()
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -495,7 +536,10 @@ mod tests {
     fn header_synonyms() {
         assert_eq!(Column::from_header("身份证号"), Some(Column::IdNumber));
         assert_eq!(Column::from_header("*姓名"), Some(Column::Name));
-        assert_eq!(Column::from_header(" 图像采集码 "), Some(Column::CollectionCode));
+        assert_eq!(
+            Column::from_header(" 图像采集码 "),
+            Some(Column::CollectionCode)
+        );
         assert_eq!(Column::from_header("学习中心"), Some(Column::TeachingSite));
         assert_eq!(Column::from_header("备注"), None);
         for c in Column::ALL {
@@ -530,25 +574,68 @@ mod tests {
 
     #[test]
     fn each_failure_code_in_order() {
-        let code = |cells: &[(Column, CellValue)]| validator().check(&row(7, cells)).unwrap_err().code;
+        let code =
+            |cells: &[(Column, CellValue)]| validator().check(&row(7, cells)).unwrap_err().code;
         use Column as C;
         use FailureCode as F;
         let name = (C::Name, t("张三"));
         let cc = (C::CollectionCode, t("2020062800634"));
-        assert_eq!(code(&[cc.clone()]), F::MissingName);
-        assert_eq!(code(&[name.clone(), (C::IdLastFour, t("2442"))]), F::MissingKey);
-        assert_eq!(code(&[name.clone(), (C::IdNumber, CellValue::Number(130121199005102442.0))]), F::IdPrecisionLost);
-        assert_eq!(code(&[name.clone(), (C::IdNumber, t("13012119900510244"))]), F::IdFormat);
-        assert_eq!(code(&[name.clone(), (C::IdNumber, t("130121199013102442"))]), F::IdFormat);
-        assert_eq!(code(&[name.clone(), (C::IdNumber, t("130121199005102443"))]), F::IdChecksum);
-        assert_eq!(code(&[name.clone(), (C::CollectionCode, t("2020-0628"))]), F::CollectionCodeFormat);
-        assert_eq!(code(&[name.clone(), (C::CollectionCode, t("1234567"))]), F::CollectionCodeFormat);
-        assert_eq!(code(&[name.clone(), cc.clone(), (C::SchoolCode, t("10001"))]), F::SchoolCodeMismatch);
-        assert_eq!(code(&[name.clone(), cc.clone(), (C::Category, t("夜大"))]), F::UnknownCategory);
-        assert_eq!(code(&[name.clone(), cc.clone(), (C::Level, t("中专"))]), F::UnknownLevel);
-        assert_eq!(code(&[name.clone(), cc.clone(), (C::EnrolmentYear, t("1949"))]), F::BadEnrolmentYear);
-        assert_eq!(code(&[name.clone(), cc.clone(), (C::EnrolmentYear, t("2028"))]), F::BadEnrolmentYear);
-        assert_eq!(code(&[name.clone(), (C::CollectionCode, t("2020062800999"))]), F::DuplicateExisting);
+        assert_eq!(code(std::slice::from_ref(&cc)), F::MissingName);
+        assert_eq!(
+            code(&[name.clone(), (C::IdLastFour, t("2442"))]),
+            F::MissingKey
+        );
+        assert_eq!(
+            code(&[
+                name.clone(),
+                (C::IdNumber, CellValue::Number(130121199005102442.0))
+            ]),
+            F::IdPrecisionLost
+        );
+        assert_eq!(
+            code(&[name.clone(), (C::IdNumber, t("13012119900510244"))]),
+            F::IdFormat
+        );
+        assert_eq!(
+            code(&[name.clone(), (C::IdNumber, t("130121199013102442"))]),
+            F::IdFormat
+        );
+        assert_eq!(
+            code(&[name.clone(), (C::IdNumber, t("130121199005102443"))]),
+            F::IdChecksum
+        );
+        assert_eq!(
+            code(&[name.clone(), (C::CollectionCode, t("2020-0628"))]),
+            F::CollectionCodeFormat
+        );
+        assert_eq!(
+            code(&[name.clone(), (C::CollectionCode, t("1234567"))]),
+            F::CollectionCodeFormat
+        );
+        assert_eq!(
+            code(&[name.clone(), cc.clone(), (C::SchoolCode, t("10001"))]),
+            F::SchoolCodeMismatch
+        );
+        assert_eq!(
+            code(&[name.clone(), cc.clone(), (C::Category, t("夜大"))]),
+            F::UnknownCategory
+        );
+        assert_eq!(
+            code(&[name.clone(), cc.clone(), (C::Level, t("中专"))]),
+            F::UnknownLevel
+        );
+        assert_eq!(
+            code(&[name.clone(), cc.clone(), (C::EnrolmentYear, t("1949"))]),
+            F::BadEnrolmentYear
+        );
+        assert_eq!(
+            code(&[name.clone(), cc.clone(), (C::EnrolmentYear, t("2028"))]),
+            F::BadEnrolmentYear
+        );
+        assert_eq!(
+            code(&[name.clone(), (C::CollectionCode, t("2020062800999"))]),
+            F::DuplicateExisting
+        );
         // First applicable wins: no name and a bad ID is missing_name.
         assert_eq!(code(&[(C::IdNumber, t("123"))]), F::MissingName);
     }
@@ -556,8 +643,20 @@ mod tests {
     #[test]
     fn duplicates_in_file_keep_the_earlier_row() {
         let mut v = validator();
-        let a = row(2, &[(Column::Name, t("甲")), (Column::CollectionCode, t("AB12345678"))]);
-        let b = row(3, &[(Column::Name, t("乙")), (Column::CollectionCode, t("ab12345678"))]);
+        let a = row(
+            2,
+            &[
+                (Column::Name, t("甲")),
+                (Column::CollectionCode, t("AB12345678")),
+            ],
+        );
+        let b = row(
+            3,
+            &[
+                (Column::Name, t("乙")),
+                (Column::CollectionCode, t("ab12345678")),
+            ],
+        );
         assert!(v.check(&a).is_ok());
         let e = v.check(&b).unwrap_err();
         assert_eq!((e.row, e.code), (3, FailureCode::DuplicateInFile));
@@ -572,7 +671,13 @@ mod tests {
             HashSet::new(),
             HashSet::new(),
         );
-        let r = row(2, &[(Column::Name, t("甲")), (Column::CollectionCode, t("AB12345678"))]);
+        let r = row(
+            2,
+            &[
+                (Column::Name, t("甲")),
+                (Column::CollectionCode, t("AB12345678")),
+            ],
+        );
         assert_eq!(v.check(&r).unwrap_err().code, FailureCode::UnknownCategory);
     }
 

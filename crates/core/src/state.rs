@@ -72,7 +72,9 @@ impl CollectionState {
     /// Accepts the identifier or the Chinese name.
     pub fn parse(raw: &str) -> Option<Self> {
         let s = raw.trim();
-        Self::ALL.into_iter().find(|st| st.id() == s || st.display_name() == s)
+        Self::ALL
+            .into_iter()
+            .find(|st| st.id() == s || st.display_name() == s)
     }
 
     /// Whether a student in this state has a photo on record.
@@ -133,7 +135,9 @@ impl Action {
 
     pub fn parse(raw: &str) -> Option<Self> {
         let s = raw.trim();
-        Self::ALL.into_iter().find(|a| a.id() == s || a.display_name() == s)
+        Self::ALL
+            .into_iter()
+            .find(|a| a.id() == s || a.display_name() == s)
     }
 }
 
@@ -188,7 +192,11 @@ pub const TABLE: [(CollectionState, Action, CollectionState); 14] = {
 
 impl CollectionState {
     /// The state `action` leads to, or an error naming both the state and the action.
-    pub fn apply(self, action: Action, rules: TransitionRules) -> Result<CollectionState, TransitionError> {
+    pub fn apply(
+        self,
+        action: Action,
+        rules: TransitionRules,
+    ) -> Result<CollectionState, TransitionError> {
         use Action as A;
         use CollectionState as S;
         let next = match (self, action) {
@@ -215,24 +223,41 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const ON: TransitionRules = TransitionRules { final_confirmation: true };
-    const OFF: TransitionRules = TransitionRules { final_confirmation: false };
+    const ON: TransitionRules = TransitionRules {
+        final_confirmation: true,
+    };
+    const OFF: TransitionRules = TransitionRules {
+        final_confirmation: false,
+    };
 
     fn in_table(from: CollectionState, action: Action, to: CollectionState) -> bool {
-        TABLE.iter().any(|&(f, a, t)| f == from && a == action && t == to)
+        TABLE
+            .iter()
+            .any(|&(f, a, t)| f == from && a == action && t == to)
     }
 
     #[test]
     fn every_row_of_the_table_works() {
         for (from, action, to) in TABLE {
-            let rules = if to == CollectionState::AwaitingConfirmation { ON } else { OFF };
-            assert_eq!(from.apply(action, rules), Ok(to), "{from} --{action}--> {to}");
+            let rules = if to == CollectionState::AwaitingConfirmation {
+                ON
+            } else {
+                OFF
+            };
+            assert_eq!(
+                from.apply(action, rules),
+                Ok(to),
+                "{from} --{action}--> {to}"
+            );
         }
         assert_eq!(
             CollectionState::Submitted.apply(Action::Approve, ON),
             Ok(CollectionState::AwaitingConfirmation)
         );
-        assert_eq!(CollectionState::Submitted.apply(Action::Approve, OFF), Ok(CollectionState::Completed));
+        assert_eq!(
+            CollectionState::Submitted.apply(Action::Approve, OFF),
+            Ok(CollectionState::Completed)
+        );
     }
 
     #[test]
@@ -244,14 +269,23 @@ mod tests {
                 for rules in [ON, OFF] {
                     match state.apply(action, rules) {
                         Ok(to) => {
-                            assert!(allowed && in_table(state, action, to), "{state} {action} -> {to} not in table")
+                            assert!(
+                                allowed && in_table(state, action, to),
+                                "{state} {action} -> {to} not in table"
+                            )
                         }
                         Err(e) => {
                             assert!(!allowed, "{state} {action} should be allowed");
                             assert_eq!(e, TransitionError { state, action });
                             let msg = e.to_string();
-                            assert!(msg.contains(state.id()) && msg.contains(action.id()), "{msg}");
-                            assert!(msg.contains(state.display_name()) && msg.contains(action.display_name()));
+                            assert!(
+                                msg.contains(state.id()) && msg.contains(action.id()),
+                                "{msg}"
+                            );
+                            assert!(
+                                msg.contains(state.display_name())
+                                    && msg.contains(action.display_name())
+                            );
                             errors += 1;
                         }
                     }

@@ -32,8 +32,14 @@ pub enum DemoError {
     Cancelled(#[from] photoroll_core::Cancelled),
 }
 
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马", "罗", "欧阳", "司马"];
-const GIVEN: &[&str] = &["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰", "霞", "平", "刚", "子涵", "浩然", "欣怡", "雨桐", "梓萱", "思远"];
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林",
+    "何", "郭", "马", "罗", "欧阳", "司马",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟",
+    "涛", "明", "超", "秀兰", "霞", "平", "刚", "子涵", "浩然", "欣怡", "雨桐", "梓萱", "思远",
+];
 const DEPARTMENTS: &[(&str, &[&str])] = &[
     ("计算机学院", &["计算机科学与技术", "软件工程"]),
     ("经济管理学院", &["会计学", "工商管理"]),
@@ -42,19 +48,39 @@ const DEPARTMENTS: &[(&str, &[&str])] = &[
 ];
 
 /// Generates the demo roster workbook: good rows plus a handful of typical mistakes.
-pub fn write_demo_workbook(path: &std::path::Path, students: usize, seed: u64) -> Result<(), XlsxError> {
+pub fn write_demo_workbook(
+    path: &std::path::Path,
+    students: usize,
+    seed: u64,
+) -> Result<(), XlsxError> {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("名单")?;
     let text = Format::new().set_num_format("@");
-    let headers = ["姓名", "证件号", "采集码", "院校代码", "学历类别", "学历层次", "学号", "院系", "专业", "班级", "入学年份"];
+    let headers = [
+        "姓名",
+        "证件号",
+        "采集码",
+        "院校代码",
+        "学历类别",
+        "学历层次",
+        "学号",
+        "院系",
+        "专业",
+        "班级",
+        "入学年份",
+    ];
     for (i, h) in headers.iter().enumerate() {
         sheet.write_string(0, i as u16, *h)?;
     }
     for i in 0..students {
         let r = i as u32 + 1;
-        let name = format!("{}{}", SURNAMES[rng.random_range(0..SURNAMES.len())], GIVEN[rng.random_range(0..GIVEN.len())]);
+        let name = format!(
+            "{}{}",
+            SURNAMES[rng.random_range(0..SURNAMES.len())],
+            GIVEN[rng.random_range(0..GIVEN.len())]
+        );
         // Birth date and sequence derive from the row index so every ID is distinct.
         let block = i / 1000;
         let first17 = format!(
@@ -70,10 +96,30 @@ pub fn write_demo_workbook(path: &std::path::Path, students: usize, seed: u64) -
         let (dep, majors) = DEPARTMENTS[i % DEPARTMENTS.len()];
         let major = majors[rng.random_range(0..majors.len())];
         let year = 2022 + (i % 3) as i32;
-        let class = format!("{}{}班", &major[..major.char_indices().nth(2).map_or(major.len(), |(b, _)| b)], 1 + i % 4);
-        let category = if i % 6 == 0 { "成教" } else { "普通高等教育" };
+        let class = format!(
+            "{}{}班",
+            &major[..major.char_indices().nth(2).map_or(major.len(), |(b, _)| b)],
+            1 + i % 4
+        );
+        let category = if i % 6 == 0 {
+            "成教"
+        } else {
+            "普通高等教育"
+        };
         let level = if i % 6 == 0 { "专升本" } else { "本科" };
-        let mut cells = [name.as_str(), &id, &code, DEMO_SCHOOL_CODE, category, level, "", dep, major, &class, ""];
+        let mut cells = [
+            name.as_str(),
+            &id,
+            &code,
+            DEMO_SCHOOL_CODE,
+            category,
+            level,
+            "",
+            dep,
+            major,
+            &class,
+            "",
+        ];
         let student_number = format!("{year}{:06}", i + 1);
         cells[6] = &student_number;
         let year_s = year.to_string();
@@ -101,9 +147,21 @@ pub fn write_demo_workbook(path: &std::path::Path, students: usize, seed: u64) -
 /// drawing, so nobody mistakes demo data for a real student.
 pub fn demo_portrait(seed: u64) -> Result<Vec<u8>, image::ImageError> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let skin = Rgb([rng.random_range(200..240), rng.random_range(160..200), rng.random_range(130..170)]);
-    let shirt = Rgb([rng.random_range(20..200), rng.random_range(20..120), rng.random_range(20..80)]);
-    let hair = Rgb([rng.random_range(10..60), rng.random_range(10..40), rng.random_range(5..30)]);
+    let skin = Rgb([
+        rng.random_range(200..240),
+        rng.random_range(160..200),
+        rng.random_range(130..170),
+    ]);
+    let shirt = Rgb([
+        rng.random_range(20..200),
+        rng.random_range(20..120),
+        rng.random_range(20..80),
+    ]);
+    let hair = Rgb([
+        rng.random_range(10..60),
+        rng.random_range(10..40),
+        rng.random_range(5..30),
+    ]);
     let bg = Rgb([100u8, 197, 255]);
     let img = ImageBuffer::from_fn(480, 640, |x, y| {
         let (fx, fy) = (x as f32, y as f32);
@@ -115,7 +173,11 @@ pub fn demo_portrait(seed: u64) -> Result<Vec<u8>, image::ImageError> {
         } else if hair_cap <= 1.0 && fy < 300.0 {
             hair
         } else if shoulders <= 1.0 || (fy > 390.0 && (fx - 240.0).abs() < 45.0) {
-            if fy > 390.0 && fy < 470.0 && (fx - 240.0).abs() < 45.0 { skin } else { shirt }
+            if fy > 390.0 && fy < 470.0 && (fx - 240.0).abs() < 45.0 {
+                skin
+            } else {
+                shirt
+            }
         } else {
             bg
         }
@@ -132,7 +194,15 @@ pub async fn load_demo(store: &Store, job: &JobControl) -> Result<Option<ImportR
     if store.school(&code).await?.is_some() {
         return Ok(None);
     }
-    store.upsert_school(&School { code: code.clone(), name: DEMO_SCHOOL_NAME.into() }, true).await?;
+    store
+        .upsert_school(
+            &School {
+                code: code.clone(),
+                name: DEMO_SCHOOL_NAME.into(),
+            },
+            true,
+        )
+        .await?;
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("演示名单（示例数据）.xlsx");
     write_demo_workbook(&path, DEMO_STUDENTS + 4, 2026)?;
@@ -164,14 +234,18 @@ pub async fn load_demo(store: &Store, job: &JobControl) -> Result<Option<ImportR
         if plan.is_empty() {
             continue;
         }
-        let hash = store.add_photo(&s.id, "standard", &portraits[i % portraits.len()]).await?;
+        let hash = store
+            .add_photo(&s.id, "standard", &portraits[i % portraits.len()])
+            .await?;
         let awaiting = i % 20 == 12;
         if awaiting {
             store.set_final_confirmation(&code, true).await?;
         }
         for action in plan {
             let reason = (*action == Action::Reject).then_some("背景不均匀（演示）");
-            store.apply_action(&s.id, *action, actor, Some(&hash), reason).await?;
+            store
+                .apply_action(&s.id, *action, actor, Some(&hash), reason)
+                .await?;
         }
         if awaiting {
             store.set_final_confirmation(&code, false).await?;

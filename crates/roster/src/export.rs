@@ -3,7 +3,7 @@
 //! never left where the user looks.
 
 use photoroll_core::{CollectionState, EducationCategory, JobControl, Level};
-use photoroll_store::{ExportRecord, StoredFailure, Store, StoreError, StudentFilter, StudentRow};
+use photoroll_store::{ExportRecord, Store, StoreError, StoredFailure, StudentFilter, StudentRow};
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use std::path::Path;
 
@@ -14,14 +14,23 @@ pub enum ExportError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("无法写入 {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Cancelled(#[from] photoroll_core::Cancelled),
 }
 
 fn save_atomically(book: &mut Workbook, path: &Path) -> Result<(), ExportError> {
-    let io = |source| ExportError::Io { path: path.display().to_string(), source };
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let io = |source| ExportError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
     book.save_to_writer(&mut tmp)?;
     tmp.as_file().sync_all().map_err(io)?;
@@ -31,7 +40,11 @@ fn save_atomically(book: &mut Workbook, path: &Path) -> Result<(), ExportError> 
 
 /// The failed rows exactly as uploaded (every column, unmasked: it is the admin's own data),
 /// plus the original row number and the reason, all as text cells, ready to fix and re-import.
-pub fn write_failures(path: &Path, headers: &[String], failures: &[StoredFailure]) -> Result<(), ExportError> {
+pub fn write_failures(
+    path: &Path,
+    headers: &[String],
+    failures: &[StoredFailure],
+) -> Result<(), ExportError> {
     let mut book = Workbook::new();
     let text = Format::new().set_num_format("@");
     let bold = Format::new().set_bold();
@@ -59,8 +72,21 @@ pub fn write_failures(path: &Path, headers: &[String], failures: &[StoredFailure
 }
 
 const STUDENT_HEADERS: [&str; 15] = [
-    "姓名", "证件号", "采集码", "院校代码", "学历类别", "学历层次", "学号", "考生号", "教学点", "院系", "专业", "班级", "入学年份",
-    "采集状态", "照片",
+    "姓名",
+    "证件号",
+    "采集码",
+    "院校代码",
+    "学历类别",
+    "学历层次",
+    "学号",
+    "考生号",
+    "教学点",
+    "院系",
+    "专业",
+    "班级",
+    "入学年份",
+    "采集状态",
+    "照片",
 ];
 
 fn write_student_header(sheet: &mut Worksheet) -> Result<(), XlsxError> {
@@ -72,11 +98,17 @@ fn write_student_header(sheet: &mut Worksheet) -> Result<(), XlsxError> {
 }
 
 fn category_name(id: &str) -> &str {
-    EducationCategory::ALL.iter().find(|c| c.id() == id).map_or(id, |c| c.display_name())
+    EducationCategory::ALL
+        .iter()
+        .find(|c| c.id() == id)
+        .map_or(id, |c| c.display_name())
 }
 
 fn level_name(id: &str) -> &str {
-    Level::ALL.iter().find(|l| l.id() == id).map_or(id, |l| l.display_name())
+    Level::ALL
+        .iter()
+        .find(|l| l.id() == id)
+        .map_or(id, |l| l.display_name())
 }
 
 fn write_student(sheet: &mut Worksheet, row: u32, s: &StudentRow) -> Result<(), XlsxError> {
@@ -150,5 +182,7 @@ pub async fn export_students(
     }
     save_atomically(&mut book, path)?;
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    Ok(store.record_export(name, &abs.display().to_string(), filter, i64::from(row - 1)).await?)
+    Ok(store
+        .record_export(name, &abs.display().to_string(), filter, i64::from(row - 1))
+        .await?)
 }

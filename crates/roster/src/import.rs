@@ -38,7 +38,10 @@ pub enum ImportError {
     #[error("未知的院校代码 {0}：请先用 `photoroll school add` 添加院校")]
     UnknownSchool(String),
     #[error("无法读取文件 {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("导入任务异常结束: {0}")]
     Task(String),
 }
@@ -58,13 +61,20 @@ pub fn validate_workbook(
     existing: (HashSet<String>, HashSet<String>),
     job: &JobControl,
 ) -> Result<NewImport, WorkbookError> {
-    let mut validator =
-        RosterValidator::new(opts.school.clone(), opts.category, opts.rules.clone(), existing.0, existing.1);
+    let mut validator = RosterValidator::new(
+        opts.school.clone(),
+        opts.category,
+        opts.rules.clone(),
+        existing.0,
+        existing.1,
+    );
     let mut records = Vec::new();
     let mut failures = Vec::new();
-    let info: SheetInfo = read_roster(bytes, &opts.limits, job, |raw, original| match validator.check(raw) {
-        Ok(rec) => records.push(rec),
-        Err(f) => failures.push((f, original.iter().map(CellValue::text).collect())),
+    let info: SheetInfo = read_roster(bytes, &opts.limits, job, |raw, original| {
+        match validator.check(raw) {
+            Ok(rec) => records.push(rec),
+            Err(f) => failures.push((f, original.iter().map(CellValue::text).collect())),
+        }
     })?;
     Ok(NewImport {
         school: opts.school.clone(),
@@ -89,19 +99,31 @@ pub async fn import_workbook(
     if store.school(&opts.school).await?.is_none() {
         return Err(ImportError::UnknownSchool(opts.school.to_string()));
     }
-    let io = |source| ImportError::Io { path: path.display().to_string(), source };
+    let io = |source| ImportError::Io {
+        path: path.display().to_string(),
+        source,
+    };
     let size = std::fs::metadata(path).map_err(io)?.len();
     if size > opts.limits.max_file_bytes {
-        return Err(WorkbookError::TooLarge { size, limit: opts.limits.max_file_bytes }.into());
+        return Err(WorkbookError::TooLarge {
+            size,
+            limit: opts.limits.max_file_bytes,
+        }
+        .into());
     }
     let bytes = tokio::fs::read(path).await.map_err(io)?;
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let existing = store.existing_keys(&opts.school).await?;
     let (opts2, job2, name2) = (opts.clone(), job.clone(), file_name.clone());
     // Parsing and validation are CPU work: keep them off the async threads (and the UI's).
-    let new_import = tokio::task::spawn_blocking(move || validate_workbook(&bytes, &name2, &opts2, existing, &job2))
-        .await
-        .map_err(|e| ImportError::Task(e.to_string()))??;
+    let new_import = tokio::task::spawn_blocking(move || {
+        validate_workbook(&bytes, &name2, &opts2, existing, &job2)
+    })
+    .await
+    .map_err(|e| ImportError::Task(e.to_string()))??;
     let summary = store.insert_import(&new_import, job).await?;
     Ok(ImportReport {
         import_id: summary.id,

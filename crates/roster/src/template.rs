@@ -32,7 +32,10 @@ const TEMPLATE_ROWS: u32 = 100_000;
 /// sheet in Chinese.
 pub fn write_template(path: &Path) -> Result<(), XlsxError> {
     let mut book = Workbook::new();
-    let header = Format::new().set_bold().set_background_color("#DDEBF7").set_border(rust_xlsxwriter::FormatBorder::Thin);
+    let header = Format::new()
+        .set_bold()
+        .set_background_color("#DDEBF7")
+        .set_border(rust_xlsxwriter::FormatBorder::Thin);
     let text = Format::new().set_num_format("@");
     let sheet = book.add_worksheet();
     sheet.set_name("采集名单")?;
@@ -50,11 +53,30 @@ pub fn write_template(path: &Path) -> Result<(), XlsxError> {
         }
     }
     sheet.set_freeze_panes(1, 0)?;
-    let position = |col: Column| TEMPLATE_COLUMNS.iter().position(|c| *c == col).expect("template column") as u16;
-    let categories: Vec<&str> = EducationCategory::ALL.iter().map(|c| c.display_name()).collect();
+    let position = |col: Column| {
+        TEMPLATE_COLUMNS
+            .iter()
+            .position(|c| *c == col)
+            .expect("template column") as u16
+    };
+    let categories: Vec<&str> = EducationCategory::ALL
+        .iter()
+        .map(|c| c.display_name())
+        .collect();
     let levels = ["专科", "本科", "硕士", "博士", "高起专", "高起本", "专升本"];
-    let kinds = ["居民身份证", "护照", "港澳居民来往内地通行证", "台湾居民来往大陆通行证", "港澳台居民居住证", "外国人永久居留身份证"];
-    for (col, list) in [(Column::Category, &categories[..]), (Column::Level, &levels[..]), (Column::IdKind, &kinds[..])] {
+    let kinds = [
+        "居民身份证",
+        "护照",
+        "港澳居民来往内地通行证",
+        "台湾居民来往大陆通行证",
+        "港澳台居民居住证",
+        "外国人永久居留身份证",
+    ];
+    for (col, list) in [
+        (Column::Category, &categories[..]),
+        (Column::Level, &levels[..]),
+        (Column::IdKind, &kinds[..]),
+    ] {
         let dv = DataValidation::new()
             .allow_list_strings(list)?
             .set_error_title("无效的值")?
@@ -64,7 +86,13 @@ pub fn write_template(path: &Path) -> Result<(), XlsxError> {
     let year = DataValidation::new()
         .allow_whole_number(rust_xlsxwriter::DataValidationRule::Between(1950, 2100))
         .set_error_message("入学年份应为4位年份，如 2022")?;
-    sheet.add_data_validation(1, position(Column::EnrolmentYear), TEMPLATE_ROWS, position(Column::EnrolmentYear), &year)?;
+    sheet.add_data_validation(
+        1,
+        position(Column::EnrolmentYear),
+        TEMPLATE_ROWS,
+        position(Column::EnrolmentYear),
+        &year,
+    )?;
 
     let notes = book.add_worksheet();
     notes.set_name("填写说明")?;

@@ -36,9 +36,13 @@ pub enum WorkbookError {
     UnpackedTooLarge { size: u64, limit: u64 },
     #[error("文件是空的")]
     Empty,
-    #[error("这是 CSV 文本文件，只是以 .xls/.xlsx 为扩展名：请在 Excel 中“另存为” Excel 工作簿（.xlsx）后再导入")]
+    #[error(
+        "这是 CSV 文本文件，只是以 .xls/.xlsx 为扩展名：请在 Excel 中“另存为” Excel 工作簿（.xlsx）后再导入"
+    )]
     Csv,
-    #[error("这是网页（HTML/XML）文件，只是以 .xls 为扩展名（常见于从网站导出的名单）：请在 Excel 中打开并“另存为” Excel 工作簿（.xlsx）后再导入")]
+    #[error(
+        "这是网页（HTML/XML）文件，只是以 .xls 为扩展名（常见于从网站导出的名单）：请在 Excel 中打开并“另存为” Excel 工作簿（.xlsx）后再导入"
+    )]
     Html,
     #[error("工作簿已加密（设置了打开密码）：请在 Excel 中取消密码后再导入")]
     Encrypted,
@@ -79,34 +83,50 @@ fn sniff(bytes: &[u8], limits: &Limits) -> Result<Kind, WorkbookError> {
         return Err(WorkbookError::Empty);
     }
     if bytes.len() as u64 > limits.max_file_bytes {
-        return Err(WorkbookError::TooLarge { size: bytes.len() as u64, limit: limits.max_file_bytes });
+        return Err(WorkbookError::TooLarge {
+            size: bytes.len() as u64,
+            limit: limits.max_file_bytes,
+        });
     }
     if bytes.starts_with(b"PK\x03\x04") {
-        let zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| WorkbookError::Corrupt(e.to_string()))?;
+        let zip = zip::ZipArchive::new(Cursor::new(bytes))
+            .map_err(|e| WorkbookError::Corrupt(e.to_string()))?;
         let mut unpacked = 0u64;
         let mut is_excel = false;
         for i in 0..zip.len() {
-            let Some(Ok(name)) = zip.name_for_index(i) else { continue };
+            let Some(Ok(name)) = zip.name_for_index(i) else {
+                continue;
+            };
             is_excel |= name == "xl/workbook.xml" || name == "xl/workbook.bin";
         }
         // Declared sizes are what calamine will trust when it allocates.
         let mut zip = zip;
         for i in 0..zip.len() {
-            let f = zip.by_index_raw(i).map_err(|e| WorkbookError::Corrupt(e.to_string()))?;
+            let f = zip
+                .by_index_raw(i)
+                .map_err(|e| WorkbookError::Corrupt(e.to_string()))?;
             unpacked = unpacked.saturating_add(f.size());
         }
         if unpacked > limits.max_unpacked_bytes {
-            return Err(WorkbookError::UnpackedTooLarge { size: unpacked, limit: limits.max_unpacked_bytes });
+            return Err(WorkbookError::UnpackedTooLarge {
+                size: unpacked,
+                limit: limits.max_unpacked_bytes,
+            });
         }
         if !is_excel {
-            return Err(WorkbookError::NotAWorkbook("是一个 zip 压缩包，但不含 Excel 工作表".into()));
+            return Err(WorkbookError::NotAWorkbook(
+                "是一个 zip 压缩包，但不含 Excel 工作表".into(),
+            ));
         }
         return Ok(Kind::Xlsx);
     }
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
         // An encrypted .xlsx is an OLE container with an EncryptedPackage stream; directory
         // entry names are UTF-16LE.
-        let marker: Vec<u8> = "EncryptedPackage".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let marker: Vec<u8> = "EncryptedPackage"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
         if bytes.windows(marker.len()).any(|w| w == marker.as_slice()) {
             return Err(WorkbookError::Encrypted);
         }
@@ -119,8 +139,13 @@ fn sniff(bytes: &[u8], limits: &Limits) -> Result<Kind, WorkbookError> {
         return Err(WorkbookError::Html);
     }
     let first_line = trimmed.lines().next().unwrap_or("");
-    let printable = head.iter().filter(|b| **b >= 0x20 || matches!(**b, b'\n' | b'\r' | b'\t')).count();
-    if printable * 10 >= head.len() * 9 && (first_line.contains(',') || first_line.contains('\t') || first_line.contains(';')) {
+    let printable = head
+        .iter()
+        .filter(|b| **b >= 0x20 || matches!(**b, b'\n' | b'\r' | b'\t'))
+        .count();
+    if printable * 10 >= head.len() * 9
+        && (first_line.contains(',') || first_line.contains('\t') || first_line.contains(';'))
+    {
         return Err(WorkbookError::Csv);
     }
     Err(WorkbookError::NotAWorkbook("无法识别的文件类型".into()))
@@ -175,7 +200,10 @@ fn excel_serial_to_date(serial: f64) -> String {
 }
 
 fn header_columns(cells: &[CellValue]) -> Option<(Vec<String>, Vec<Option<Column>>)> {
-    let mut columns: Vec<Option<Column>> = cells.iter().map(|c| Column::from_header(&c.text())).collect();
+    let mut columns: Vec<Option<Column>> = cells
+        .iter()
+        .map(|c| Column::from_header(&c.text()))
+        .collect();
     // A column named twice: the first one counts, later ones are ignored.
     let mut seen = std::collections::HashSet::new();
     for c in columns.iter_mut() {
@@ -190,9 +218,15 @@ fn header_columns(cells: &[CellValue]) -> Option<(Vec<String>, Vec<Option<Column
     if !has_name || recognised < 2 {
         return None;
     }
-    let width = cells.iter().rposition(|c| !c.is_blank()).map_or(0, |i| i + 1);
+    let width = cells
+        .iter()
+        .rposition(|c| !c.is_blank())
+        .map_or(0, |i| i + 1);
     columns.truncate(width);
-    Some((cells[..width].iter().map(CellValue::text).collect(), columns))
+    Some((
+        cells[..width].iter().map(CellValue::text).collect(),
+        columns,
+    ))
 }
 
 /// Drives a sheet's rows (in order, each with its 0-based row index) through header detection
@@ -228,7 +262,9 @@ impl<F: FnMut(&RawRow, &[CellValue])> RowSink<'_, F> {
         }
         info.data_rows += 1;
         if info.data_rows > u64::from(self.limits.max_rows) {
-            return Err(WorkbookError::TooManyRows { limit: self.limits.max_rows });
+            return Err(WorkbookError::TooManyRows {
+                limit: self.limits.max_rows,
+            });
         }
         let mut raw = RawRow::new(index + 1);
         let width = info.headers.len();
@@ -255,7 +291,13 @@ pub fn read_roster(
     on_row: impl FnMut(&RawRow, &[CellValue]),
 ) -> Result<SheetInfo, WorkbookError> {
     let kind = sniff(bytes, limits)?;
-    let mut sink = RowSink { limits, job, info: None, on_row, progress_total: 0 };
+    let mut sink = RowSink {
+        limits,
+        job,
+        info: None,
+        on_row,
+        progress_total: 0,
+    };
     match kind {
         Kind::Xlsx => read_xlsx(bytes, &mut sink)?,
         Kind::Xls => read_xls(bytes, &mut sink)?,
@@ -269,7 +311,10 @@ fn corrupt(e: impl std::fmt::Display) -> WorkbookError {
     WorkbookError::Corrupt(e.to_string())
 }
 
-fn read_xlsx<F: FnMut(&RawRow, &[CellValue])>(bytes: &[u8], sink: &mut RowSink<'_, F>) -> Result<(), WorkbookError> {
+fn read_xlsx<F: FnMut(&RawRow, &[CellValue])>(
+    bytes: &[u8],
+    sink: &mut RowSink<'_, F>,
+) -> Result<(), WorkbookError> {
     let mut book: Xlsx<_> = match Xlsx::new(Cursor::new(bytes)) {
         Ok(b) => b,
         Err(calamine::XlsxError::Password) => return Err(WorkbookError::Encrypted),
@@ -296,7 +341,9 @@ fn read_xlsx<F: FnMut(&RawRow, &[CellValue])>(bytes: &[u8], sink: &mut RowSink<'
             let Some(cell) = next else { break };
             visited += 1;
             if visited > sink.limits.max_cells {
-                return Err(WorkbookError::TooManyCells { limit: sink.limits.max_cells });
+                return Err(WorkbookError::TooManyCells {
+                    limit: sink.limits.max_cells,
+                });
             }
             let (row, col) = cell.get_position();
             if sink.info.is_none() && row >= HEADER_SEARCH_ROWS {
@@ -319,7 +366,10 @@ fn read_xlsx<F: FnMut(&RawRow, &[CellValue])>(bytes: &[u8], sink: &mut RowSink<'
     Ok(())
 }
 
-fn read_xls<F: FnMut(&RawRow, &[CellValue])>(bytes: &[u8], sink: &mut RowSink<'_, F>) -> Result<(), WorkbookError> {
+fn read_xls<F: FnMut(&RawRow, &[CellValue])>(
+    bytes: &[u8],
+    sink: &mut RowSink<'_, F>,
+) -> Result<(), WorkbookError> {
     let mut book: Xls<_> = match Xls::new(Cursor::new(bytes)) {
         Ok(b) => b,
         Err(calamine::XlsError::Password) => return Err(WorkbookError::Encrypted),
@@ -332,7 +382,9 @@ fn read_xls<F: FnMut(&RawRow, &[CellValue])>(bytes: &[u8], sink: &mut RowSink<'_
             Err(calamine::XlsError::Password) => return Err(WorkbookError::Encrypted),
             Err(e) => return Err(corrupt(e)),
         };
-        let Some((start_row, start_col)) = range.start() else { continue };
+        let Some((start_row, start_col)) = range.start() else {
+            continue;
+        };
         sink.progress_total = range.height() as u64;
         let lead: Vec<CellValue> = vec![CellValue::Empty; start_col as usize];
         for (i, row) in range.rows().enumerate() {
@@ -364,10 +416,25 @@ mod tests {
     fn sniffing_tells_text_files_apart() {
         let l = Limits::default();
         assert!(matches!(sniff(b"", &l), Err(WorkbookError::Empty)));
-        assert!(matches!(sniff("姓名,证件号\n张三,1\n".as_bytes(), &l), Err(WorkbookError::Csv)));
-        assert!(matches!(sniff(b"\xEF\xBB\xBF<html><table></table></html>", &l), Err(WorkbookError::Html)));
-        assert!(matches!(sniff(b"\x00\x01\x02garbage\xff\xfe", &l), Err(WorkbookError::NotAWorkbook(_))));
-        let small = Limits { max_file_bytes: 4, ..l };
-        assert!(matches!(sniff(b"PK\x03\x04abc", &small), Err(WorkbookError::TooLarge { .. })));
+        assert!(matches!(
+            sniff("姓名,证件号\n张三,1\n".as_bytes(), &l),
+            Err(WorkbookError::Csv)
+        ));
+        assert!(matches!(
+            sniff(b"\xEF\xBB\xBF<html><table></table></html>", &l),
+            Err(WorkbookError::Html)
+        ));
+        assert!(matches!(
+            sniff(b"\x00\x01\x02garbage\xff\xfe", &l),
+            Err(WorkbookError::NotAWorkbook(_))
+        ));
+        let small = Limits {
+            max_file_bytes: 4,
+            ..l
+        };
+        assert!(matches!(
+            sniff(b"PK\x03\x04abc", &small),
+            Err(WorkbookError::TooLarge { .. })
+        ));
     }
 }

@@ -19,7 +19,9 @@ pub fn is_blob_name(s: &str) -> bool {
 impl BlobStore {
     pub fn open(root: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(root.join("tmp")).map_err(|e| StoreError::io(root, e))?;
-        Ok(Self { root: root.to_path_buf() })
+        Ok(Self {
+            root: root.to_path_buf(),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -45,10 +47,15 @@ impl BlobStore {
         let dir = path.parent().expect("blob paths have a parent");
         std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
         let tmp_dir = self.root.join("tmp");
-        let mut tmp = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| StoreError::io(&tmp_dir, e))?;
-        tmp.write_all(bytes).map_err(|e| StoreError::io(tmp.path(), e))?;
-        tmp.as_file().sync_all().map_err(|e| StoreError::io(tmp.path(), e))?;
-        tmp.persist(&path).map_err(|e| StoreError::io(&path, e.error))?;
+        let mut tmp =
+            tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| StoreError::io(&tmp_dir, e))?;
+        tmp.write_all(bytes)
+            .map_err(|e| StoreError::io(tmp.path(), e))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| StoreError::io(tmp.path(), e))?;
+        tmp.persist(&path)
+            .map_err(|e| StoreError::io(&path, e.error))?;
         sync_dir(dir);
         Ok(hash)
     }
@@ -58,7 +65,8 @@ impl BlobStore {
         if !is_blob_name(hash) {
             return Err(StoreError::BlobMissing(hash.to_string()));
         }
-        let bytes = std::fs::read(self.path_of(hash)).map_err(|_| StoreError::BlobMissing(hash.to_string()))?;
+        let bytes = std::fs::read(self.path_of(hash))
+            .map_err(|_| StoreError::BlobMissing(hash.to_string()))?;
         if Self::hash_of(&bytes) != hash {
             return Err(StoreError::BlobMissing(hash.to_string()));
         }
@@ -78,7 +86,10 @@ impl BlobStore {
             if name.len() != 2 || !fan.path().is_dir() {
                 continue;
             }
-            for f in std::fs::read_dir(fan.path()).map_err(|e| StoreError::io(&fan.path(), e))?.flatten() {
+            for f in std::fs::read_dir(fan.path())
+                .map_err(|e| StoreError::io(&fan.path(), e))?
+                .flatten()
+            {
                 if let Some(n) = f.file_name().to_str().filter(|n| is_blob_name(n)) {
                     out.push(n.to_string());
                 }
@@ -114,7 +125,10 @@ mod tests {
         assert_eq!(s.get(&h).unwrap(), b"photo bytes");
         assert_eq!(s.list().unwrap(), vec![h.clone()]);
         // Nothing left behind in tmp.
-        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
         // A corrupted blob is refused, not served.
         std::fs::write(s.path_of(&h), b"tampered").unwrap();
         assert!(matches!(s.get(&h), Err(StoreError::BlobMissing(_))));

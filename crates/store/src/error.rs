@@ -7,7 +7,10 @@ pub enum StoreError {
     #[error("数据库迁移失败: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("文件读写失败 {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("数据格式错误: {0}")]
     Json(#[from] serde_json::Error),
     #[error("找不到用户数据目录")]
@@ -34,7 +37,10 @@ pub enum StoreError {
 
 impl StoreError {
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
-        Self::Io { path: path.to_path_buf(), source }
+        Self::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }
 

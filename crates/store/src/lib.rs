@@ -18,7 +18,9 @@ pub use roster::{ImportSummary, NewImport, StoredFailure};
 pub use students::TransitionRecord;
 
 use photoroll_core::{School, SchoolCode};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -58,9 +60,16 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool, blobs, dir: dir.to_path_buf() })
+        Ok(Store {
+            pool,
+            blobs,
+            dir: dir.to_path_buf(),
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -92,40 +101,65 @@ impl Store {
         .bind(now())
         .execute(&mut *tx)
         .await?;
-        outbox::append(&mut tx, "school", school.code.as_str(), "upsert", &serde_json::to_value(school)?).await?;
+        outbox::append(
+            &mut tx,
+            "school",
+            school.code.as_str(),
+            "upsert",
+            &serde_json::to_value(school)?,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn school(&self, code: &SchoolCode) -> Result<Option<School>, StoreError> {
-        let row: Option<(String, String)> = sqlx::query_as("SELECT code, name FROM schools WHERE code = ?")
-            .bind(code.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|(code, name)| School { code: SchoolCode::parse(&code).expect("stored school codes are valid"), name }))
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT code, name FROM schools WHERE code = ?")
+                .bind(code.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(code, name)| School {
+            code: SchoolCode::parse(&code).expect("stored school codes are valid"),
+            name,
+        }))
     }
 
     pub async fn schools(&self) -> Result<Vec<School>, StoreError> {
         let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT code, name FROM schools ORDER BY code").fetch_all(&self.pool).await?;
+            sqlx::query_as("SELECT code, name FROM schools ORDER BY code")
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows
             .into_iter()
-            .filter_map(|(code, name)| SchoolCode::parse(&code).ok().map(|code| School { code, name }))
+            .filter_map(|(code, name)| {
+                SchoolCode::parse(&code)
+                    .ok()
+                    .map(|code| School { code, name })
+            })
             .collect())
     }
 
     /// Whether the store holds only demo data (or nothing): the window offers to clear it.
     pub async fn has_demo_data(&self) -> Result<bool, StoreError> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM schools WHERE is_demo = 1").fetch_one(&self.pool).await?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM schools WHERE is_demo = 1")
+            .fetch_one(&self.pool)
+            .await?;
         Ok(n > 0)
     }
 
     pub async fn is_empty(&self) -> Result<bool, StoreError> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM schools").fetch_one(&self.pool).await?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM schools")
+            .fetch_one(&self.pool)
+            .await?;
         Ok(n == 0)
     }
 
-    pub async fn set_final_confirmation(&self, code: &SchoolCode, on: bool) -> Result<(), StoreError> {
+    pub async fn set_final_confirmation(
+        &self,
+        code: &SchoolCode,
+        on: bool,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let n = sqlx::query("UPDATE schools SET final_confirmation = ? WHERE code = ?")
             .bind(on)
@@ -136,8 +170,14 @@ impl Store {
         if n == 0 {
             return Err(StoreError::UnknownSchool(code.to_string()));
         }
-        outbox::append(&mut tx, "school", code.as_str(), "set_final_confirmation", &serde_json::json!({ "on": on }))
-            .await?;
+        outbox::append(
+            &mut tx,
+            "school",
+            code.as_str(),
+            "set_final_confirmation",
+            &serde_json::json!({ "on": on }),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -121,9 +121,17 @@ fn push_filter(qb: &mut QueryBuilder<Sqlite>, f: &StudentFilter, with_state: boo
     if let Some(c) = f.class_name.as_ref().filter(|c| !c.is_empty()) {
         qb.push(" AND class_name = ").push_bind(c.clone());
     }
-    if let Some(s) = f.search.as_ref().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+    if let Some(s) = f
+        .search
+        .as_ref()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    {
         let upper = s.to_ascii_uppercase();
-        let escaped = s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = s
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
         qb.push(" AND (name LIKE ")
             .push_bind(format!("%{escaped}%"))
             .push(" ESCAPE '\\' OR collection_code = ")
@@ -145,8 +153,10 @@ impl Store {
         push_filter(&mut qb, filter, false);
         qb.push(" GROUP BY state");
         let rows: Vec<(String, i64)> = qb.build_query_as().fetch_all(self.pool()).await?;
-        let mut by_state: BTreeMap<String, i64> =
-            CollectionState::ALL.iter().map(|s| (s.id().to_string(), 0)).collect();
+        let mut by_state: BTreeMap<String, i64> = CollectionState::ALL
+            .iter()
+            .map(|s| (s.id().to_string(), 0))
+            .collect();
         for (state, n) in rows {
             *by_state.entry(state).or_default() += n;
         }
@@ -155,10 +165,18 @@ impl Store {
     }
 
     /// Students under the filter in roster order, IDs masked. `limit`/`offset` page the list.
-    pub async fn students(&self, filter: &StudentFilter, limit: i64, offset: i64) -> Result<Vec<StudentRow>, StoreError> {
+    pub async fn students(
+        &self,
+        filter: &StudentFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<StudentRow>, StoreError> {
         let mut qb = QueryBuilder::<Sqlite>::new(STUDENT_COLUMNS);
         push_filter(&mut qb, filter, true);
-        qb.push(" ORDER BY rowid LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+        qb.push(" ORDER BY rowid LIMIT ")
+            .push_bind(limit)
+            .push(" OFFSET ")
+            .push_bind(offset);
         let rows: Vec<RawStudent> = qb.build_query_as().fetch_all(self.pool()).await?;
         Ok(rows.into_iter().map(StudentRow::from).collect())
     }
@@ -172,26 +190,43 @@ impl Store {
     /// The students of one import, in file order.
     pub async fn import_students(&self, import_id: &str) -> Result<Vec<StudentRow>, StoreError> {
         self.import(import_id).await?;
-        let rows: Vec<RawStudent> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{STUDENT_COLUMNS} WHERE import_id = ? ORDER BY row_number")))
-            .bind(import_id)
-            .fetch_all(self.pool())
-            .await?;
+        let rows: Vec<RawStudent> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{STUDENT_COLUMNS} WHERE import_id = ? ORDER BY row_number"
+        )))
+        .bind(import_id)
+        .fetch_all(self.pool())
+        .await?;
         Ok(rows.into_iter().map(StudentRow::from).collect())
     }
 
     /// Distinct departments and classes, for the filter menus.
-    pub async fn facets(&self, school: Option<&str>) -> Result<(Vec<String>, Vec<String>), StoreError> {
+    pub async fn facets(
+        &self,
+        school: Option<&str>,
+    ) -> Result<(Vec<String>, Vec<String>), StoreError> {
         let q = |col: &str| {
             format!(
                 "SELECT DISTINCT {col} FROM students WHERE {col} IS NOT NULL AND (?1 IS NULL OR school_code = ?1) ORDER BY {col}"
             )
         };
-        let deps: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(q("department"))).bind(school).fetch_all(self.pool()).await?;
-        let classes: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(q("class_name"))).bind(school).fetch_all(self.pool()).await?;
+        let deps: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(q("department")))
+            .bind(school)
+            .fetch_all(self.pool())
+            .await?;
+        let classes: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(q("class_name")))
+            .bind(school)
+            .fetch_all(self.pool())
+            .await?;
         Ok((deps, classes))
     }
 
-    pub async fn record_export(&self, name: &str, path: &str, filter: &StudentFilter, rows: i64) -> Result<ExportRecord, StoreError> {
+    pub async fn record_export(
+        &self,
+        name: &str,
+        path: &str,
+        filter: &StudentFilter,
+        rows: i64,
+    ) -> Result<ExportRecord, StoreError> {
         let rec = ExportRecord {
             id: uuid::Uuid::new_v4().to_string(),
             name: name.to_string(),

@@ -47,7 +47,10 @@ pub struct StoredFailure {
 
 impl Store {
     /// Collection codes and document numbers already on a school's roster.
-    pub async fn existing_keys(&self, school: &SchoolCode) -> Result<(HashSet<String>, HashSet<String>), StoreError> {
+    pub async fn existing_keys(
+        &self,
+        school: &SchoolCode,
+    ) -> Result<(HashSet<String>, HashSet<String>), StoreError> {
         let rows: Vec<(Option<String>, Option<String>)> =
             sqlx::query_as("SELECT collection_code, id_number FROM students WHERE school_code = ?")
                 .bind(school.as_str())
@@ -64,7 +67,11 @@ impl Store {
 
     /// Stores an import: its record, its good rows, its failures and one outbox operation, in one
     /// transaction. Cancelling through `job` rolls everything back.
-    pub async fn insert_import(&self, import: &NewImport, job: &JobControl) -> Result<ImportSummary, StoreError> {
+    pub async fn insert_import(
+        &self,
+        import: &NewImport,
+        job: &JobControl,
+    ) -> Result<ImportSummary, StoreError> {
         if self.school(&import.school).await?.is_none() {
             return Err(StoreError::UnknownSchool(import.school.to_string()));
         }
@@ -88,7 +95,11 @@ impl Store {
         .execute(&mut *tx)
         .await?;
 
-        let student_ids: Vec<String> = import.records.iter().map(|_| uuid::Uuid::new_v4().to_string()).collect();
+        let student_ids: Vec<String> = import
+            .records
+            .iter()
+            .map(|_| uuid::Uuid::new_v4().to_string())
+            .collect();
         let total = import.records.len() as u64;
         for (chunk_no, chunk) in import.records.chunks(STUDENTS_PER_INSERT).enumerate() {
             let first = chunk_no * STUDENTS_PER_INSERT;
@@ -123,8 +134,9 @@ impl Store {
         }
 
         for chunk in import.failures.chunks(5000) {
-            let mut qb: QueryBuilder<Sqlite> =
-                QueryBuilder::new("INSERT INTO import_failures (import_id, row_number, code, message, cells) ");
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO import_failures (import_id, row_number, code, message, cells) ",
+            );
             let mut err = None;
             qb.push_values(chunk, |mut b, (f, cells)| {
                 let cells = serde_json::to_string(cells).unwrap_or_else(|e| {
@@ -188,13 +200,18 @@ impl Store {
     }
 
     /// The uploaded header row and the failed rows exactly as uploaded.
-    pub async fn import_failures(&self, id: &str) -> Result<(Vec<String>, Vec<StoredFailure>), StoreError> {
-        let headers: Option<String> = sqlx::query_scalar("SELECT headers FROM roster_imports WHERE id = ?")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
-        let headers: Vec<String> =
-            serde_json::from_str(&headers.ok_or_else(|| StoreError::UnknownImport(id.to_string()))?)?;
+    pub async fn import_failures(
+        &self,
+        id: &str,
+    ) -> Result<(Vec<String>, Vec<StoredFailure>), StoreError> {
+        let headers: Option<String> =
+            sqlx::query_scalar("SELECT headers FROM roster_imports WHERE id = ?")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
+        let headers: Vec<String> = serde_json::from_str(
+            &headers.ok_or_else(|| StoreError::UnknownImport(id.to_string()))?,
+        )?;
         let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
             "SELECT row_number, code, message, cells FROM import_failures WHERE import_id = ? ORDER BY row_number",
         )
@@ -204,7 +221,12 @@ impl Store {
         let failures = rows
             .into_iter()
             .map(|(row, code, message, cells)| {
-                Ok(StoredFailure { row, code, message, cells: serde_json::from_str(&cells)? })
+                Ok(StoredFailure {
+                    row,
+                    code,
+                    message,
+                    cells: serde_json::from_str(&cells)?,
+                })
             })
             .collect::<Result<_, StoreError>>()?;
         Ok((headers, failures))
@@ -213,10 +235,11 @@ impl Store {
     /// Deletes an import with its students, refused whole when any of them has a photo.
     pub async fn delete_import(&self, id: &str) -> Result<u64, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM roster_imports WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let exists: Option<String> =
+            sqlx::query_scalar("SELECT id FROM roster_imports WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
         if exists.is_none() {
             return Err(StoreError::UnknownImport(id.to_string()));
         }
@@ -248,10 +271,27 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        let n = sqlx::query("DELETE FROM students WHERE import_id = ?").bind(id).execute(&mut *tx).await?.rows_affected();
-        sqlx::query("DELETE FROM import_failures WHERE import_id = ?").bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM roster_imports WHERE id = ?").bind(id).execute(&mut *tx).await?;
-        outbox::append(&mut tx, "roster_import", id, "delete", &serde_json::json!({ "students": n })).await?;
+        let n = sqlx::query("DELETE FROM students WHERE import_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM import_failures WHERE import_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM roster_imports WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        outbox::append(
+            &mut tx,
+            "roster_import",
+            id,
+            "delete",
+            &serde_json::json!({ "students": n }),
+        )
+        .await?;
         tx.commit().await?;
         Ok(n)
     }

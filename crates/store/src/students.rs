@@ -17,7 +17,12 @@ pub struct TransitionRecord {
 
 impl Store {
     /// Stores a photo blob for a student and records whose it is. Returns the hash.
-    pub async fn add_photo(&self, student_id: &str, kind: &str, bytes: &[u8]) -> Result<String, StoreError> {
+    pub async fn add_photo(
+        &self,
+        student_id: &str,
+        kind: &str,
+        bytes: &[u8],
+    ) -> Result<String, StoreError> {
         let hash = self.blobs().put(bytes)?;
         let mut tx = self.pool().begin().await?;
         let exists: Option<String> = sqlx::query_scalar("SELECT id FROM students WHERE id = ?")
@@ -63,8 +68,10 @@ impl Store {
         .bind(student_id)
         .fetch_optional(&mut *tx)
         .await?;
-        let (state, final_confirmation) = row.ok_or_else(|| StoreError::UnknownStudent(student_id.to_string()))?;
-        let from = CollectionState::parse(&state).ok_or_else(|| StoreError::UnknownStudent(student_id.to_string()))?;
+        let (state, final_confirmation) =
+            row.ok_or_else(|| StoreError::UnknownStudent(student_id.to_string()))?;
+        let from = CollectionState::parse(&state)
+            .ok_or_else(|| StoreError::UnknownStudent(student_id.to_string()))?;
         let to = from.apply(action, TransitionRules { final_confirmation })?;
         let at = now();
         sqlx::query("UPDATE students SET state = ?, photo_hash = COALESCE(?, photo_hash), updated_at = ? WHERE id = ?")
@@ -116,9 +123,11 @@ impl Store {
         let demo = "SELECT code FROM schools WHERE is_demo = 1";
         let students = format!("SELECT id FROM students WHERE school_code IN ({demo})");
         let imports = format!("SELECT id FROM roster_imports WHERE school_code IN ({demo})");
-        let hashes: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT DISTINCT hash FROM photos WHERE student_id IN ({students})")))
-            .fetch_all(&mut *tx)
-            .await?;
+        let hashes: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT DISTINCT hash FROM photos WHERE student_id IN ({students})"
+        )))
+        .fetch_all(&mut *tx)
+        .await?;
         for sql in [
             format!(
                 "DELETE FROM outbox WHERE pushed_at IS NULL AND (entity_id IN ({demo}) OR entity_id IN ({imports})
@@ -133,7 +142,9 @@ impl Store {
         ] {
             sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
         }
-        let still_used: Vec<String> = sqlx::query_scalar("SELECT DISTINCT hash FROM photos").fetch_all(&mut *tx).await?;
+        let still_used: Vec<String> = sqlx::query_scalar("SELECT DISTINCT hash FROM photos")
+            .fetch_all(&mut *tx)
+            .await?;
         tx.commit().await?;
         for h in hashes.iter().filter(|h| !still_used.contains(h)) {
             if let Err(e) = std::fs::remove_file(self.blobs().path_of(h)) {
