@@ -223,7 +223,10 @@ fn row_limit_and_far_away_cells_are_handled_without_reading_everything() {
         max_rows: 20,
         ..Limits::default()
     };
-    let err = read_roster(&bytes, &small, &JobControl::new(), |_, _| {}).unwrap_err();
+    let err = read_roster(&bytes, &small, &JobControl::new(), |_, _| {
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap_err();
     assert!(
         matches!(err, WorkbookError::TooManyRows { limit: 20 }),
         "{err}"
@@ -233,7 +236,9 @@ fn row_limit_and_far_away_cells_are_handled_without_reading_everything() {
         ..Limits::default()
     };
     assert!(matches!(
-        read_roster(&bytes, &few_cells, &JobControl::new(), |_, _| {}),
+        read_roster(&bytes, &few_cells, &JobControl::new(), |_, _| {
+            std::ops::ControlFlow::Continue(())
+        }),
         Err(WorkbookError::TooManyCells { .. })
     ));
 
@@ -253,7 +258,10 @@ fn row_limit_and_far_away_cells_are_handled_without_reading_everything() {
         &std::fs::read(&far).unwrap(),
         &Limits::default(),
         &JobControl::new(),
-        |r, _| rows.push(r.row_number),
+        |r, _| {
+            rows.push(r.row_number);
+            std::ops::ControlFlow::Continue(())
+        },
     )
     .unwrap();
     // The far cell lies outside the header's columns: that row is blank and skipped.
@@ -282,7 +290,10 @@ fn a_zip_bomb_saved_as_xlsx_is_refused_before_unpacking() {
         max_unpacked_bytes: 100 << 20,
         ..Limits::default()
     };
-    let err = read_roster(&bytes, &limits, &JobControl::new(), |_, _| {}).unwrap_err();
+    let err = read_roster(&bytes, &limits, &JobControl::new(), |_, _| {
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap_err();
     assert!(
         matches!(err, WorkbookError::UnpackedTooLarge { .. }),
         "{err}"
@@ -302,7 +313,7 @@ proptest! {
     /// Arbitrary bytes are refused with an error, never a panic.
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
-        let _ = read_roster(&bytes, &Limits::default(), &JobControl::new(), |_, _| {});
+        let _ = read_roster(&bytes, &Limits::default(), &JobControl::new(), |_, _| std::ops::ControlFlow::Continue(()));
     }
 
     /// A real workbook with bytes flipped or cut: an error or a (possibly shorter) roster, never
@@ -314,8 +325,8 @@ proptest! {
             let i = i.index(bytes.len());
             bytes[i] ^= b | 1;
         }
-        let _ = read_roster(&bytes, &Limits::default(), &JobControl::new(), |_, _| {});
+        let _ = read_roster(&bytes, &Limits::default(), &JobControl::new(), |_, _| std::ops::ControlFlow::Continue(()));
         let end = cut.index(bytes.len());
-        let _ = read_roster(&bytes[..end], &Limits::default(), &JobControl::new(), |_, _| {});
+        let _ = read_roster(&bytes[..end], &Limits::default(), &JobControl::new(), |_, _| std::ops::ControlFlow::Continue(()));
     }
 }

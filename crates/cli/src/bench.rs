@@ -16,6 +16,9 @@ pub enum BenchCmd {
     Roster {
         #[arg(long, default_value_t = 100_000)]
         rows: usize,
+        /// Keep the generated workbook, data folder and export in this folder.
+        #[arg(long)]
+        keep: Option<std::path::PathBuf>,
     },
 }
 
@@ -39,9 +42,20 @@ pub fn report_peak_memory() {
 }
 
 pub async fn run(cmd: BenchCmd) -> Result<()> {
-    let BenchCmd::Roster { rows } = cmd;
-    let work = tempfile::tempdir()?;
-    let book = work.path().join("roster.xlsx");
+    let BenchCmd::Roster { rows, keep } = cmd;
+    let tmp = tempfile::tempdir()?;
+    let work_dir = match &keep {
+        Some(k) => {
+            std::fs::create_dir_all(k)?;
+            anyhow::ensure!(
+                std::fs::read_dir(k)?.next().is_none(),
+                "--keep needs an empty folder"
+            );
+            k.clone()
+        }
+        None => tmp.path().to_path_buf(),
+    };
+    let book = work_dir.join("roster.xlsx");
     let t = Instant::now();
     photoroll_demo::write_demo_workbook(&book, rows, 7)?;
     let generate = t.elapsed();
@@ -55,7 +69,7 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
     let calamine = t.elapsed();
     drop(range);
 
-    let data = work.path().join("data");
+    let data = work_dir.join("data");
     let exe = std::env::current_exe()?;
     let status = Command::new(&exe)
         .args(["--data-dir"])
@@ -104,7 +118,7 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
 
     let store = Store::open(&data).await?;
     let t = Instant::now();
-    let export_path = work.path().join("export.xlsx");
+    let export_path = work_dir.join("export.xlsx");
     let rec = photoroll_roster::export_students(
         &store,
         &StudentFilter::default(),

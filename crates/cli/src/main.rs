@@ -128,6 +128,11 @@ enum ExportCmd {
         #[command(flatten)]
         filter: FilterArgs,
     },
+    /// Past exports, newest first.
+    History {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -377,6 +382,17 @@ async fn run(cli: Cli) -> Result<()> {
                 photoroll_roster::export_students(&store, &f, &output, &name, &JobControl::new())
                     .await?;
             println!("已导出 {} 人到 {}", rec.rows, rec.path);
+            Ok(())
+        }
+        Command::Export(ExportCmd::History { json }) => {
+            let store = open(&dir).await?;
+            let exports = store.exports().await?;
+            if json {
+                return print_json(&exports);
+            }
+            for e in exports {
+                println!("{}\t{}\t{} 人\t{}", e.created_at, e.name, e.rows, e.path);
+            }
             Ok(())
         }
         Command::Backup { output } => {

@@ -611,6 +611,10 @@ fn demo_progress_filters_and_masked_export() {
     ]);
     let cells = read_sheet(&xlsx, "采集信息");
     assert_eq!(cells.len() as i64 - 1, p["completed"].as_i64().unwrap());
+    let history = env.json(&["export", "history", "--json"]);
+    assert_eq!(history[0]["name"], "completed.xlsx");
+    assert_eq!(history[0]["rows"], p["completed"]);
+    assert!(history[0]["filter"].as_str().unwrap().contains("completed"));
     for r in &cells[1..] {
         assert!(r[1].1, "IDs are text cells");
         assert!(r[1].0.contains("********"), "IDs masked: {}", r[1].0);

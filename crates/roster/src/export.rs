@@ -167,9 +167,9 @@ pub async fn export_students(
     sheet.set_name("采集信息")?;
     write_student_header(sheet)?;
     let mut row = 1u32;
-    let mut offset = 0;
+    let mut cursor = 0;
     loop {
-        let page = store.students(filter, PAGE, offset).await?;
+        let (page, next) = store.students_after(filter, cursor, PAGE).await?;
         if page.is_empty() {
             break;
         }
@@ -177,8 +177,8 @@ pub async fn export_students(
             write_student(sheet, row, s)?;
             row += 1;
         }
-        offset += page.len() as i64;
-        job.step(offset as u64, total as u64)?;
+        cursor = next;
+        job.step(u64::from(row - 1), total as u64)?;
     }
     save_atomically(&mut book, path)?;
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());

@@ -2,11 +2,11 @@
 //! the good rows and the failures in one transaction.
 
 use crate::workbook::{Limits, SheetInfo, WorkbookError, read_roster};
-use photoroll_core::roster::{CellValue, RosterRules, RosterValidator, RowFailure};
+use photoroll_core::roster::{CellValue, RosterRules, RosterValidator, RowFailure, StudentRecord};
 use photoroll_core::{EducationCategory, JobControl, SchoolCode};
-use photoroll_store::{NewImport, Store, StoreError};
+use photoroll_store::{Store, StoreError};
 use serde::Serialize;
-use std::collections::HashSet;
+use std::ops::ControlFlow;
 use std::path::Path;
 
 #[derive(Debug, Clone)]
@@ -53,43 +53,17 @@ impl ImportError {
     }
 }
 
-/// Reads and validates a workbook against the given existing keys, without storing anything.
-pub fn validate_workbook(
-    bytes: &[u8],
-    file_name: &str,
-    opts: &ImportOptions,
-    existing: (HashSet<String>, HashSet<String>),
-    job: &JobControl,
-) -> Result<NewImport, WorkbookError> {
-    let mut validator = RosterValidator::new(
-        opts.school.clone(),
-        opts.category,
-        opts.rules.clone(),
-        existing.0,
-        existing.1,
-    );
-    let mut records = Vec::new();
-    let mut failures = Vec::new();
-    let info: SheetInfo = read_roster(bytes, &opts.limits, job, |raw, original| {
-        match validator.check(raw) {
-            Ok(rec) => records.push(rec),
-            Err(f) => failures.push((f, original.iter().map(CellValue::text).collect())),
-        }
-    })?;
-    Ok(NewImport {
-        school: opts.school.clone(),
-        category: opts.category,
-        file_name: file_name.to_string(),
-        sheet_name: info.sheet_name,
-        headers: info.headers,
-        total: info.data_rows,
-        records,
-        failures,
-    })
+/// Students per batch handed from the parser to the writer.
+const BATCH: usize = 2000;
+
+struct Parsed {
+    info: SheetInfo,
+    failures: Vec<(RowFailure, Vec<String>)>,
 }
 
 /// Imports a roster workbook for a school. A refused file stores nothing; a processed file
-/// stores its good rows, its failures and its import record together.
+/// stores its good rows, its failures and its import record together. The file is parsed and
+/// validated on a blocking thread while the store writes the batches it produces.
 pub async fn import_workbook(
     store: &Store,
     path: &Path,
@@ -111,27 +85,82 @@ pub async fn import_workbook(
         }
         .into());
     }
+    let started = std::time::Instant::now();
     let bytes = tokio::fs::read(path).await.map_err(io)?;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let existing = store.existing_keys(&opts.school).await?;
-    let (opts2, job2, name2) = (opts.clone(), job.clone(), file_name.clone());
-    // Parsing and validation are CPU work: keep them off the async threads (and the UI's).
-    let new_import = tokio::task::spawn_blocking(move || {
-        validate_workbook(&bytes, &name2, &opts2, existing, &job2)
-    })
-    .await
-    .map_err(|e| ImportError::Task(e.to_string()))??;
-    let summary = store.insert_import(&new_import, job).await?;
+    let (codes, ids) = store.existing_keys(&opts.school).await?;
+    let mut writer = store
+        .begin_import(&opts.school, opts.category, &file_name, job)
+        .await?;
+
+    let (batches, mut incoming) = tokio::sync::mpsc::channel::<Vec<StudentRecord>>(4);
+    let (opts2, job2) = (opts.clone(), job.clone());
+    let parser = tokio::task::spawn_blocking(move || -> Result<Parsed, WorkbookError> {
+        let mut validator = RosterValidator::new(
+            opts2.school.clone(),
+            opts2.category,
+            opts2.rules.clone(),
+            codes,
+            ids,
+        );
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut failures = Vec::new();
+        let info = read_roster(&bytes, &opts2.limits, &job2, |raw, original| {
+            match validator.check(raw) {
+                Ok(rec) => batch.push(rec),
+                Err(f) => failures.push((f, original.iter().map(CellValue::text).collect())),
+            }
+            if batch.len() >= BATCH && batches.blocking_send(std::mem::take(&mut batch)).is_err() {
+                // The writer stopped on an error of its own, which it reports.
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        })?;
+        if !batch.is_empty() && batches.blocking_send(batch).is_err() {
+            return Err(WorkbookError::Stopped);
+        }
+        Ok(Parsed { info, failures })
+    });
+
+    let mut write_error = None;
+    while let Some(batch) = incoming.recv().await {
+        if let Err(e) = writer.write_students(&batch).await {
+            write_error = Some(e);
+            break;
+        }
+    }
+    drop(incoming);
+    let parsed = parser.await.map_err(|e| ImportError::Task(e.to_string()))?;
+    if let Some(e) = write_error {
+        return Err(e.into());
+    }
+    let parsed = parsed?;
+    let parse_ms = started.elapsed().as_millis() as u64;
+    let imported = writer.written();
+    let summary = writer
+        .finish(
+            &parsed.info.sheet_name,
+            &parsed.info.headers,
+            parsed.info.data_rows,
+            &parsed.failures,
+        )
+        .await?;
+    tracing::debug!(
+        rows = parsed.info.data_rows,
+        parse_ms,
+        total_ms = started.elapsed().as_millis() as u64,
+        "roster import"
+    );
     Ok(ImportReport {
         import_id: summary.id,
         file_name,
-        sheet_name: new_import.sheet_name,
-        total: new_import.total,
-        imported: new_import.records.len() as u64,
-        failed: new_import.failures.len() as u64,
-        failures: new_import.failures.into_iter().map(|(f, _)| f).collect(),
+        sheet_name: parsed.info.sheet_name,
+        total: parsed.info.data_rows,
+        imported,
+        failed: parsed.failures.len() as u64,
+        failures: parsed.failures.into_iter().map(|(f, _)| f).collect(),
     })
 }

@@ -5,6 +5,7 @@ use calamine::{Data, DataRef, Reader, Xls, Xlsx};
 use photoroll_core::JobControl;
 use photoroll_core::roster::{CellValue, Column, RawRow};
 use std::io::Cursor;
+use std::ops::ControlFlow;
 
 /// Refusal limits: a file bigger than `max_file_bytes`, an .xlsx whose parts unpack beyond
 /// `max_unpacked_bytes`, or a sheet with more than `max_rows` data rows is refused whole.
@@ -58,6 +59,8 @@ pub enum WorkbookError {
     TooManyCells { limit: u64 },
     #[error(transparent)]
     Cancelled(#[from] photoroll_core::Cancelled),
+    #[error("读取已中止")]
+    Stopped,
 }
 
 /// What was read: the sheet, its header row (every column as uploaded), where it was.
@@ -239,7 +242,7 @@ struct RowSink<'a, F> {
     progress_total: u64,
 }
 
-impl<F: FnMut(&RawRow, &[CellValue])> RowSink<'_, F> {
+impl<F: FnMut(&RawRow, &[CellValue]) -> ControlFlow<()>> RowSink<'_, F> {
     /// Returns Ok(false) when no header was found within the search rows (try the next sheet).
     fn row(&mut self, sheet: &str, index: u32, cells: &[CellValue]) -> Result<bool, WorkbookError> {
         let Some(info) = &mut self.info else {
@@ -274,7 +277,9 @@ impl<F: FnMut(&RawRow, &[CellValue])> RowSink<'_, F> {
             }
         }
         let original = &cells[..cells.len().min(width)];
-        (self.on_row)(&raw, original);
+        if (self.on_row)(&raw, original).is_break() {
+            return Err(WorkbookError::Stopped);
+        }
         if info.data_rows % 2048 == 0 {
             self.job.step(info.data_rows, self.progress_total)?;
         }
@@ -283,12 +288,13 @@ impl<F: FnMut(&RawRow, &[CellValue])> RowSink<'_, F> {
 }
 
 /// Reads the first sheet whose header it recognises. `on_row` receives each non-blank data row
-/// mapped to the known columns, plus the row's cells as uploaded (aligned with the headers).
+/// mapped to the known columns, plus the row's cells as uploaded (aligned with the headers);
+/// returning `Break` stops the read with [`WorkbookError::Stopped`].
 pub fn read_roster(
     bytes: &[u8],
     limits: &Limits,
     job: &JobControl,
-    on_row: impl FnMut(&RawRow, &[CellValue]),
+    on_row: impl FnMut(&RawRow, &[CellValue]) -> ControlFlow<()>,
 ) -> Result<SheetInfo, WorkbookError> {
     let kind = sniff(bytes, limits)?;
     let mut sink = RowSink {
@@ -311,7 +317,7 @@ fn corrupt(e: impl std::fmt::Display) -> WorkbookError {
     WorkbookError::Corrupt(e.to_string())
 }
 
-fn read_xlsx<F: FnMut(&RawRow, &[CellValue])>(
+fn read_xlsx<F: FnMut(&RawRow, &[CellValue]) -> ControlFlow<()>>(
     bytes: &[u8],
     sink: &mut RowSink<'_, F>,
 ) -> Result<(), WorkbookError> {
@@ -366,7 +372,7 @@ fn read_xlsx<F: FnMut(&RawRow, &[CellValue])>(
     Ok(())
 }
 
-fn read_xls<F: FnMut(&RawRow, &[CellValue])>(
+fn read_xls<F: FnMut(&RawRow, &[CellValue]) -> ControlFlow<()>>(
     bytes: &[u8],
     sink: &mut RowSink<'_, F>,
 ) -> Result<(), WorkbookError> {

@@ -22,12 +22,23 @@ pub(crate) async fn append(
     op: &str,
     payload: &serde_json::Value,
 ) -> Result<(), StoreError> {
+    append_raw(tx, entity, entity_id, op, serde_json::to_string(payload)?).await
+}
+
+/// Appends an operation whose payload is already serialised JSON.
+pub(crate) async fn append_raw(
+    tx: &mut Transaction<'_, Sqlite>,
+    entity: &str,
+    entity_id: &str,
+    op: &str,
+    payload: String,
+) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO outbox (op_id, entity, entity_id, op, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)")
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(entity)
         .bind(entity_id)
         .bind(op)
-        .bind(serde_json::to_string(payload)?)
+        .bind(payload)
         .bind(crate::now())
         .execute(&mut **tx)
         .await?;

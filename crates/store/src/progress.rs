@@ -4,7 +4,7 @@ use crate::{Store, StoreError, now};
 use photoroll_core::id_document::mask_number;
 use photoroll_core::{CollectionState, EducationCategory};
 use serde::{Deserialize, Serialize};
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{FromRow, QueryBuilder, Row, Sqlite};
 use std::collections::BTreeMap;
 
 /// What the progress screen and `photoroll progress` filter by. Empty fields match everything.
@@ -142,6 +142,10 @@ fn push_filter(qb: &mut QueryBuilder<Sqlite>, f: &StudentFilter, with_state: boo
     }
 }
 
+const STUDENT_COLUMNS_WITH_ROWID: &str = "SELECT rowid, id, school_code, name, id_number, id_last_four, collection_code, student_number,
+    examinee_number, teaching_site, department, major, class_name, enrolment_year, category, level, state, photo_hash
+    FROM students";
+
 const STUDENT_COLUMNS: &str = "SELECT id, school_code, name, id_number, id_last_four, collection_code, student_number,
     examinee_number, teaching_site, department, major, class_name, enrolment_year, category, level, state, photo_hash
     FROM students";
@@ -179,6 +183,34 @@ impl Store {
             .push_bind(offset);
         let rows: Vec<RawStudent> = qb.build_query_as().fetch_all(self.pool()).await?;
         Ok(rows.into_iter().map(StudentRow::from).collect())
+    }
+
+    /// One page of students after `after_rowid`, for walking a whole filter without OFFSET
+    /// (which rescans every skipped row). Returns the rows and the cursor for the next page.
+    pub async fn students_after(
+        &self,
+        filter: &StudentFilter,
+        after_rowid: i64,
+        limit: i64,
+    ) -> Result<(Vec<StudentRow>, i64), StoreError> {
+        let mut qb = QueryBuilder::<Sqlite>::new(STUDENT_COLUMNS_WITH_ROWID);
+        push_filter(&mut qb, filter, true);
+        qb.push(" AND rowid > ")
+            .push_bind(after_rowid)
+            .push(" ORDER BY rowid LIMIT ")
+            .push_bind(limit);
+        let rows: Vec<(i64, RawStudent)> = qb
+            .build()
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get::<i64, _>("rowid")?, RawStudent::from_row(row)?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+        let cursor = rows.last().map_or(after_rowid, |(r, _)| *r);
+        Ok((
+            rows.into_iter().map(|(_, r)| StudentRow::from(r)).collect(),
+            cursor,
+        ))
     }
 
     pub async fn count_students(&self, filter: &StudentFilter) -> Result<i64, StoreError> {

@@ -4,7 +4,7 @@ use crate::{Store, StoreError, now, outbox};
 use photoroll_core::roster::{RowFailure, StudentRecord};
 use photoroll_core::{EducationCategory, JobControl, SchoolCode};
 use serde::Serialize;
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{QueryBuilder, Sqlite, Transaction};
 use std::collections::HashSet;
 
 /// SQLite allows 32766 bound variables per statement; 19 per student row.
@@ -22,6 +22,23 @@ pub struct NewImport {
     pub records: Vec<StudentRecord>,
     /// Each failure with its row's cells as uploaded.
     pub failures: Vec<(RowFailure, Vec<String>)>,
+}
+
+#[derive(Serialize)]
+struct ImportOpHead<'a> {
+    import_id: &'a str,
+    school_code: &'a SchoolCode,
+    category: Option<EducationCategory>,
+    file_name: &'a str,
+    imported_at: &'a str,
+    total: u64,
+    failed: usize,
+}
+
+#[derive(Serialize)]
+struct StudentOp<'a> {
+    id: &'a str,
+    record: &'a StudentRecord,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -65,117 +82,69 @@ impl Store {
         Ok((codes, ids))
     }
 
-    /// Stores an import: its record, its good rows, its failures and one outbox operation, in one
-    /// transaction. Cancelling through `job` rolls everything back.
+    /// Stores a whole validated import in one transaction (see [`ImportWriter`] to stream one).
     pub async fn insert_import(
         &self,
         import: &NewImport,
         job: &JobControl,
     ) -> Result<ImportSummary, StoreError> {
-        if self.school(&import.school).await?.is_none() {
-            return Err(StoreError::UnknownSchool(import.school.to_string()));
+        let mut writer = self
+            .begin_import(&import.school, import.category, &import.file_name, job)
+            .await?;
+        let total = import.records.len() as u64;
+        for chunk in import.records.chunks(STUDENTS_PER_INSERT) {
+            writer.write_students(chunk).await?;
+            job.step(writer.written, total)?;
         }
-        let id = uuid::Uuid::new_v4().to_string();
+        writer
+            .finish(
+                &import.sheet_name,
+                &import.headers,
+                import.total,
+                &import.failures,
+            )
+            .await
+    }
+
+    /// Opens the transaction of an import. Nothing is visible until [`ImportWriter::finish`];
+    /// dropping the writer (an error, a refused file, a cancel) rolls everything back.
+    pub async fn begin_import(
+        &self,
+        school: &SchoolCode,
+        category: Option<EducationCategory>,
+        file_name: &str,
+        job: &JobControl,
+    ) -> Result<ImportWriter, StoreError> {
+        if self.school(school).await?.is_none() {
+            return Err(StoreError::UnknownSchool(school.to_string()));
+        }
+        let id = uuid::Uuid::now_v7().to_string();
         let at = now();
         let mut tx = self.pool().begin().await?;
+        // The import row comes first (students reference it); its totals are set by finish().
         sqlx::query(
             "INSERT INTO roster_imports (id, school_code, category, file_name, sheet_name, imported_at, total, imported, failed, headers)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES (?, ?, ?, ?, '', ?, 0, 0, 0, '[]')",
         )
         .bind(&id)
-        .bind(import.school.as_str())
-        .bind(import.category.map(|c| c.id()))
-        .bind(&import.file_name)
-        .bind(&import.sheet_name)
+        .bind(school.as_str())
+        .bind(category.map(|c| c.id()))
+        .bind(file_name)
         .bind(&at)
-        .bind(import.total as i64)
-        .bind(import.records.len() as i64)
-        .bind(import.failures.len() as i64)
-        .bind(serde_json::to_string(&import.headers)?)
         .execute(&mut *tx)
         .await?;
-
-        let student_ids: Vec<String> = import
-            .records
-            .iter()
-            .map(|_| uuid::Uuid::new_v4().to_string())
-            .collect();
-        let total = import.records.len() as u64;
-        for (chunk_no, chunk) in import.records.chunks(STUDENTS_PER_INSERT).enumerate() {
-            let first = chunk_no * STUDENTS_PER_INSERT;
-            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO students (id, school_code, import_id, row_number, name, id_kind, id_number, id_last_four,
-                 collection_code, student_number, examinee_number, teaching_site, department, major, class_name,
-                 enrolment_year, category, level, updated_at) ",
-            );
-            qb.push_values(chunk.iter().enumerate(), |mut b, (i, r)| {
-                b.push_bind(student_ids[first + i].clone())
-                    .push_bind(import.school.as_str().to_string())
-                    .push_bind(id.clone())
-                    .push_bind(i64::from(r.row))
-                    .push_bind(r.name.clone())
-                    .push_bind(r.document.as_ref().map(|d| kind_id(d.kind())))
-                    .push_bind(r.document.as_ref().map(|d| d.number().to_string()))
-                    .push_bind(r.id_last_four.clone())
-                    .push_bind(r.collection_code.clone())
-                    .push_bind(r.student_number.clone())
-                    .push_bind(r.examinee_number.clone())
-                    .push_bind(r.teaching_site.clone())
-                    .push_bind(r.department.clone())
-                    .push_bind(r.major.clone())
-                    .push_bind(r.class_name.clone())
-                    .push_bind(r.enrolment_year)
-                    .push_bind(r.category.id())
-                    .push_bind(r.level.map(|l| l.id()))
-                    .push_bind(at.clone());
-            });
-            qb.build().execute(&mut *tx).await?;
-            job.step((first + chunk.len()) as u64, total)?;
-        }
-
-        for chunk in import.failures.chunks(5000) {
-            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO import_failures (import_id, row_number, code, message, cells) ",
-            );
-            let mut err = None;
-            qb.push_values(chunk, |mut b, (f, cells)| {
-                let cells = serde_json::to_string(cells).unwrap_or_else(|e| {
-                    err = Some(e);
-                    String::new()
-                });
-                b.push_bind(id.clone())
-                    .push_bind(i64::from(f.row))
-                    .push_bind(f.code.id())
-                    .push_bind(f.message.clone())
-                    .push_bind(cells);
-            });
-            if let Some(e) = err {
-                return Err(e.into());
-            }
-            qb.build().execute(&mut *tx).await?;
-        }
-
-        // One coarse operation per import, carrying its rows with the ids they were given.
-        let students: Vec<serde_json::Value> = import
-            .records
-            .iter()
-            .zip(&student_ids)
-            .map(|(r, sid)| serde_json::json!({ "id": sid, "record": r }))
-            .collect();
-        let payload = serde_json::json!({
-            "import_id": id,
-            "school_code": import.school,
-            "category": import.category,
-            "file_name": import.file_name,
-            "imported_at": at,
-            "total": import.total,
-            "failed": import.failures.len(),
-            "students": students,
-        });
-        outbox::append(&mut tx, "roster_import", &id, "create", &payload).await?;
-        job.step(total, total)?;
-        tx.commit().await?;
-        self.import(&id).await
+        Ok(ImportWriter {
+            store: self.clone(),
+            tx,
+            id,
+            at,
+            school: school.clone(),
+            category,
+            file_name: file_name.to_string(),
+            written: 0,
+            students_json: String::from("["),
+            job: job.clone(),
+        })
     }
 
     pub async fn import(&self, id: &str) -> Result<ImportSummary, StoreError> {
@@ -294,6 +263,152 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(n)
+    }
+}
+
+/// An import being stored: students arrive in batches while the file is still being read, so
+/// parsing and SQLite work overlap on two cores. One transaction from begin to finish.
+pub struct ImportWriter {
+    store: Store,
+    tx: Transaction<'static, Sqlite>,
+    id: String,
+    at: String,
+    school: SchoolCode,
+    category: Option<EducationCategory>,
+    file_name: String,
+    written: u64,
+    /// The outbox payload's student array, built as batches are written so records can be
+    /// dropped after their batch.
+    students_json: String,
+    job: JobControl,
+}
+
+impl std::fmt::Debug for ImportWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportWriter")
+            .field("id", &self.id)
+            .field("written", &self.written)
+            .finish()
+    }
+}
+
+impl ImportWriter {
+    pub fn import_id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Inserts a batch of students (multi-row inserts within SQLite's variable limit).
+    pub async fn write_students(&mut self, records: &[StudentRecord]) -> Result<(), StoreError> {
+        for chunk in records.chunks(STUDENTS_PER_INSERT) {
+            if self.job.is_cancelled() {
+                return Err(photoroll_core::Cancelled.into());
+            }
+            let ids: Vec<String> = chunk
+                .iter()
+                .map(|_| uuid::Uuid::now_v7().to_string())
+                .collect();
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO students (id, school_code, import_id, row_number, name, id_kind, id_number, id_last_four,
+                 collection_code, student_number, examinee_number, teaching_site, department, major, class_name,
+                 enrolment_year, category, level, updated_at) ",
+            );
+            qb.push_values(chunk.iter().zip(&ids), |mut b, (r, sid)| {
+                b.push_bind(sid.clone())
+                    .push_bind(self.school.as_str().to_string())
+                    .push_bind(self.id.clone())
+                    .push_bind(i64::from(r.row))
+                    .push_bind(r.name.clone())
+                    .push_bind(r.document.as_ref().map(|d| kind_id(d.kind())))
+                    .push_bind(r.document.as_ref().map(|d| d.number().to_string()))
+                    .push_bind(r.id_last_four.clone())
+                    .push_bind(r.collection_code.clone())
+                    .push_bind(r.student_number.clone())
+                    .push_bind(r.examinee_number.clone())
+                    .push_bind(r.teaching_site.clone())
+                    .push_bind(r.department.clone())
+                    .push_bind(r.major.clone())
+                    .push_bind(r.class_name.clone())
+                    .push_bind(r.enrolment_year)
+                    .push_bind(r.category.id())
+                    .push_bind(r.level.map(|l| l.id()))
+                    .push_bind(self.at.clone());
+            });
+            qb.build().execute(&mut *self.tx).await?;
+            for (record, id) in chunk.iter().zip(&ids) {
+                if self.students_json.len() > 1 {
+                    self.students_json.push(',');
+                }
+                self.students_json
+                    .push_str(&serde_json::to_string(&StudentOp { id, record })?);
+            }
+            self.written += chunk.len() as u64;
+        }
+        Ok(())
+    }
+
+    /// Stores the failures, the import's totals and its outbox operation, and commits.
+    pub async fn finish(
+        mut self,
+        sheet_name: &str,
+        headers: &[String],
+        total: u64,
+        failures: &[(RowFailure, Vec<String>)],
+    ) -> Result<ImportSummary, StoreError> {
+        for chunk in failures.chunks(5000) {
+            let cells: Vec<String> = chunk
+                .iter()
+                .map(|(_, c)| serde_json::to_string(c))
+                .collect::<Result<_, _>>()?;
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO import_failures (import_id, row_number, code, message, cells) ",
+            );
+            qb.push_values(chunk.iter().zip(cells), |mut b, ((f, _), cells)| {
+                b.push_bind(self.id.clone())
+                    .push_bind(i64::from(f.row))
+                    .push_bind(f.code.id())
+                    .push_bind(f.message.clone())
+                    .push_bind(cells);
+            });
+            qb.build().execute(&mut *self.tx).await?;
+        }
+        sqlx::query(
+            "UPDATE roster_imports SET sheet_name = ?, total = ?, imported = ?, failed = ?, headers = ? WHERE id = ?",
+        )
+        .bind(sheet_name)
+        .bind(total as i64)
+        .bind(self.written as i64)
+        .bind(failures.len() as i64)
+        .bind(serde_json::to_string(headers)?)
+        .bind(&self.id)
+        .execute(&mut *self.tx)
+        .await?;
+        // One coarse operation per import, carrying its rows with the ids they were given.
+        self.students_json.push(']');
+        let head = serde_json::to_string(&ImportOpHead {
+            import_id: &self.id,
+            school_code: &self.school,
+            category: self.category,
+            file_name: &self.file_name,
+            imported_at: &self.at,
+            total,
+            failed: failures.len(),
+        })?;
+        // {"import_id":…,…} + ,"students":[…]}
+        let mut payload = head;
+        payload.pop();
+        payload.push_str(",\"students\":");
+        payload.push_str(&self.students_json);
+        payload.push('}');
+        if self.job.is_cancelled() {
+            return Err(photoroll_core::Cancelled.into());
+        }
+        outbox::append_raw(&mut self.tx, "roster_import", &self.id, "create", payload).await?;
+        self.tx.commit().await?;
+        self.store.import(&self.id).await
     }
 }
 
