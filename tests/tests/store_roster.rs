@@ -203,7 +203,7 @@ async fn transitions_follow_the_core_table_and_are_recorded() {
             .progress(&StudentFilter::default())
             .await
             .unwrap()
-            .by_state["awaiting_confirmation"],
+            .get(CollectionState::AwaitingConfirmation),
         1
     );
     // A student with a photo protects the import from deletion.

@@ -95,6 +95,17 @@ enum RosterCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Write a sample roster to try the import with: generated students for the demo school
+    /// (99001), including four rows with typical mistakes.
+    Sample {
+        #[arg(short, long)]
+        output: PathBuf,
+        #[arg(long, default_value_t = 200)]
+        rows: usize,
+        /// Seed for the generated names.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Import history.
     Imports {
         #[arg(long)]
@@ -273,7 +284,7 @@ async fn print_progress_summary(store: &Store) -> Result<()> {
         println!(
             "  {:<22} {:>6}",
             format!("{} {}", s.display_name(), s.id()),
-            counts.by_state[s.id()]
+            counts.get(s)
         );
     }
     Ok(())
@@ -418,6 +429,12 @@ async fn roster(dir: &Path, cmd: RosterCmd) -> Result<()> {
             photoroll_roster::write_template(&output)
                 .with_context(|| format!("写入 {}", output.display()))?;
             println!("已生成名单模板 {}", output.display());
+            Ok(())
+        }
+        RosterCmd::Sample { output, rows, seed } => {
+            photoroll_demo::write_demo_workbook(&output, rows, seed)
+                .with_context(|| format!("写入 {}", output.display()))?;
+            println!("已生成示例名单 {}（{rows} 行）", output.display());
             Ok(())
         }
         RosterCmd::Import {

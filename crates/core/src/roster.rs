@@ -172,6 +172,7 @@ impl RawRow {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum FailureCode {
     MissingName,
     MissingKey,
@@ -227,6 +228,7 @@ impl FailureCode {
 
 /// Why a row was not imported, with a message an administrator can act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RowFailure {
     pub row: u32,
     pub code: FailureCode,

@@ -6,6 +6,7 @@ use std::fmt;
 /// A school code (院校代码): exactly five ASCII digits, e.g. 河北大学 = 10075.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SchoolCode(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,6 +48,7 @@ impl fmt::Display for SchoolCode {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct School {
     pub code: SchoolCode,
     pub name: String,

@@ -6,6 +6,7 @@ use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum CollectionState {
     Pending,
     Submitted,
@@ -18,6 +19,7 @@ pub enum CollectionState {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Action {
     Submit,
     Withdraw,
@@ -155,6 +157,7 @@ impl fmt::Display for Action {
 
 /// School settings that choose between the two `approve` rows of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TransitionRules {
     /// 最终确认: when on, an approved photo waits for the student's confirmation. Off by default
     /// for centralized sessions, where the student agreed at the station.

@@ -85,14 +85,15 @@ pub fn write_demo_workbook(
         let block = i / 1000;
         let first17 = format!(
             "{:06}{:04}{:02}{:02}{:03}",
-            [130121, 110105, 440304, 320102, 510107][i % 5],
+            // The seed shifts the area code so rosters of different seeds never share an ID.
+            [130121, 110105, 440304, 320102, 510107][i % 5] + (seed % 50) as usize,
             1998 + block % 6,
             1 + (block / 6) % 12,
             1 + (block / 72) % 28,
             i % 1000
         );
         let id = format!("{first17}{}", check_character(first17.as_bytes()));
-        let code = format!("2026{:09}", 100_000 + i);
+        let code = format!("2026{:09}", (seed % 900) as usize * 1_000_000 + 100_000 + i);
         let (dep, majors) = DEPARTMENTS[i % DEPARTMENTS.len()];
         let major = majors[rng.random_range(0..majors.len())];
         let year = 2022 + (i % 3) as i32;

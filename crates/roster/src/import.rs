@@ -19,6 +19,7 @@ pub struct ImportOptions {
 
 /// The report `--json` prints and the window shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ImportReport {
     pub import_id: String,
     pub file_name: String,

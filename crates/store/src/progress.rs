@@ -5,10 +5,10 @@ use photoroll_core::id_document::mask_number;
 use photoroll_core::{CollectionState, EducationCategory};
 use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, QueryBuilder, Row, Sqlite};
-use std::collections::BTreeMap;
 
 /// What the progress screen and `photoroll progress` filter by. Empty fields match everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct StudentFilter {
     pub school: Option<String>,
     pub state: Option<CollectionState>,
@@ -21,6 +21,7 @@ pub struct StudentFilter {
 
 /// A student as lists show it: the ID masked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct StudentRow {
     pub id: String,
     pub school_code: String,
@@ -43,13 +44,39 @@ pub struct StudentRow {
 
 /// Counts per state, every state present (zero included), plus the total.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProgressCounts {
-    #[serde(flatten)]
-    pub by_state: BTreeMap<String, i64>,
+    pub pending: i64,
+    pub submitted: i64,
+    pub rejected: i64,
+    pub awaiting_confirmation: i64,
+    pub completed: i64,
+    pub intercepted: i64,
+    pub delivered: i64,
     pub total: i64,
 }
 
+impl ProgressCounts {
+    pub fn get(&self, state: CollectionState) -> i64 {
+        let mut copy = self.clone();
+        *copy.slot(state)
+    }
+
+    fn slot(&mut self, state: CollectionState) -> &mut i64 {
+        match state {
+            CollectionState::Pending => &mut self.pending,
+            CollectionState::Submitted => &mut self.submitted,
+            CollectionState::Rejected => &mut self.rejected,
+            CollectionState::AwaitingConfirmation => &mut self.awaiting_confirmation,
+            CollectionState::Completed => &mut self.completed,
+            CollectionState::Intercepted => &mut self.intercepted,
+            CollectionState::Delivered => &mut self.delivered,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ExportRecord {
     pub id: String,
     pub name: String,
@@ -157,15 +184,24 @@ impl Store {
         push_filter(&mut qb, filter, false);
         qb.push(" GROUP BY state");
         let rows: Vec<(String, i64)> = qb.build_query_as().fetch_all(self.pool()).await?;
-        let mut by_state: BTreeMap<String, i64> = CollectionState::ALL
-            .iter()
-            .map(|s| (s.id().to_string(), 0))
-            .collect();
+        let mut counts = ProgressCounts {
+            pending: 0,
+            submitted: 0,
+            rejected: 0,
+            awaiting_confirmation: 0,
+            completed: 0,
+            intercepted: 0,
+            delivered: 0,
+            total: 0,
+        };
         for (state, n) in rows {
-            *by_state.entry(state).or_default() += n;
+            // A state this build does not know (a newer schema) still counts in the total.
+            if let Some(st) = CollectionState::parse(&state) {
+                *counts.slot(st) += n;
+            }
+            counts.total += n;
         }
-        let total = by_state.values().sum();
-        Ok(ProgressCounts { by_state, total })
+        Ok(counts)
     }
 
     /// Students under the filter in roster order, IDs masked. `limit`/`offset` page the list.

@@ -42,6 +42,7 @@ struct StudentOp<'a> {
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ImportSummary {
     pub id: String,
     pub school_code: String,
@@ -55,6 +56,7 @@ pub struct ImportSummary {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct StoredFailure {
     pub row: i64,
     pub code: String,
