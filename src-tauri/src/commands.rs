@@ -1,0 +1,204 @@
+//! Tauri commands: each one a thin call into the same crates the CLI uses.
+
+use crate::error::UiError;
+use crate::state::AppState;
+use photoroll_core::roster::RosterRules;
+use photoroll_core::{EducationCategory, JobControl, School, SchoolCode};
+use photoroll_roster::{ImportOptions, ImportReport, Limits};
+use photoroll_store::{ExportRecord, ImportSummary, ProgressCounts, StoredFailure, StudentFilter, StudentRow};
+use serde::Serialize;
+use std::path::PathBuf;
+use tauri::State;
+use tauri::ipc::Channel;
+
+type Result<T> = std::result::Result<T, UiError>;
+
+/// What the window needs to draw its frame.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct AppInfo {
+    pub version: String,
+    pub data_dir: String,
+    pub schools: Vec<School>,
+    pub has_demo_data: bool,
+}
+
+/// Progress of a long job, sent on the job's channel.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct JobProgress {
+    pub done: u32,
+    pub total: u32,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ImportFailures {
+    pub headers: Vec<String>,
+    pub failures: Vec<StoredFailure>,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct Facets {
+    pub departments: Vec<String>,
+    pub classes: Vec<String>,
+}
+
+fn job_with_channel(state: &AppState, job_id: &str, channel: Channel<JobProgress>) -> JobControl {
+    let job = JobControl::new().with_progress(move |done, total| {
+        // A closed window drops the channel; the job still finishes or is cancelled.
+        let _ = channel.send(JobProgress { done: done.min(u64::from(u32::MAX)) as u32, total: total.min(u64::from(u32::MAX)) as u32 });
+    });
+    state.register_job(job_id, job.clone());
+    job
+}
+
+fn current_year() -> i32 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    // Civil year from the epoch day count (Howard Hinnant's algorithm); no date crate needed.
+    let days = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() / 86_400) as i64 + 719_468;
+    let era = days.div_euclid(146_097);
+    let doe = days - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    (yoe + era * 400 + i64::from(mp >= 10)) as i32
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo> {
+    Ok(AppInfo {
+        version: env!("CARGO_PKG_VERSION").into(),
+        data_dir: state.store.dir().display().to_string(),
+        schools: state.store.schools().await?,
+        has_demo_data: state.store.has_demo_data().await?,
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn clear_demo(state: State<'_, AppState>) -> Result<()> {
+    Ok(state.store.clear_demo().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn add_school(state: State<'_, AppState>, code: String, name: String) -> Result<School> {
+    let code = SchoolCode::parse(&code).map_err(|e| UiError::new("school_code", e.to_string(), true))?;
+    let name = photoroll_core::text::normalize_cell(&name);
+    if name.is_empty() {
+        return Err(UiError::new("school_name", "院校名称不能为空", true));
+    }
+    let school = School { code, name };
+    state.store.upsert_school(&school, false).await?;
+    Ok(school)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn write_template(path: PathBuf) -> Result<()> {
+    photoroll_roster::write_template(&path).map_err(|e| UiError::new("template", format!("写入模板失败：{e}"), false))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn import_roster(
+    state: State<'_, AppState>,
+    path: PathBuf,
+    school: String,
+    category: Option<EducationCategory>,
+    job_id: String,
+    on_progress: Channel<JobProgress>,
+) -> Result<ImportReport> {
+    let school = SchoolCode::parse(&school).map_err(|e| UiError::new("school_code", e.to_string(), true))?;
+    let job = job_with_channel(&state, &job_id, on_progress);
+    let opts = ImportOptions { school, category, limits: Limits::default(), rules: RosterRules::with_year(current_year()) };
+    let result = photoroll_roster::import_workbook(&state.store, &path, &opts, &job).await;
+    state.finish_job(&job_id);
+    Ok(result?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn cancel_job(state: State<'_, AppState>, job_id: String) -> bool {
+    state.cancel_job(&job_id)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn imports(state: State<'_, AppState>) -> Result<Vec<ImportSummary>> {
+    Ok(state.store.imports().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn import_students(state: State<'_, AppState>, import_id: String) -> Result<Vec<StudentRow>> {
+    Ok(state.store.import_students(&import_id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn import_failures(state: State<'_, AppState>, import_id: String) -> Result<ImportFailures> {
+    let (headers, failures) = state.store.import_failures(&import_id).await?;
+    Ok(ImportFailures { headers, failures })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn export_failures(state: State<'_, AppState>, import_id: String, path: PathBuf) -> Result<u32> {
+    let (headers, failures) = state.store.import_failures(&import_id).await?;
+    photoroll_roster::write_failures(&path, &headers, &failures)?;
+    Ok(failures.len() as u32)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_import(state: State<'_, AppState>, import_id: String) -> Result<u32> {
+    Ok(state.store.delete_import(&import_id).await? as u32)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn progress(state: State<'_, AppState>, filter: StudentFilter) -> Result<ProgressCounts> {
+    Ok(state.store.progress(&filter).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn count_students(state: State<'_, AppState>, filter: StudentFilter) -> Result<u32> {
+    Ok(state.store.count_students(&filter).await? as u32)
+}
+
+/// One window of the virtualised list.
+#[tauri::command]
+#[specta::specta]
+pub async fn students(state: State<'_, AppState>, filter: StudentFilter, offset: u32, limit: u32) -> Result<Vec<StudentRow>> {
+    Ok(state.store.students(&filter, i64::from(limit.min(1000)), i64::from(offset)).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn facets(state: State<'_, AppState>, school: Option<String>) -> Result<Facets> {
+    let (departments, classes) = state.store.facets(school.as_deref()).await?;
+    Ok(Facets { departments, classes })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn export_students(
+    state: State<'_, AppState>,
+    filter: StudentFilter,
+    path: PathBuf,
+    name: String,
+    job_id: String,
+    on_progress: Channel<JobProgress>,
+) -> Result<ExportRecord> {
+    let job = job_with_channel(&state, &job_id, on_progress);
+    let result = photoroll_roster::export_students(&state.store, &filter, &path, &name, &job).await;
+    state.finish_job(&job_id);
+    Ok(result?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn exports(state: State<'_, AppState>) -> Result<Vec<ExportRecord>> {
+    Ok(state.store.exports().await?)
+}

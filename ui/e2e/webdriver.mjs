@@ -1,0 +1,97 @@
+// A minimal W3C WebDriver client over fetch: enough to drive the Tauri window through
+// tauri-driver without pulling a browser-automation framework into the lockfile.
+
+const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+
+export class Session {
+  constructor(base, id) {
+    this.base = base;
+    this.id = id;
+  }
+
+  static async start(base, application, env = {}) {
+    const caps = { capabilities: { alwaysMatch: { browserName: "wry", "tauri:options": { application, env } } } };
+    const r = await request(base, "POST", "/session", caps);
+    return new Session(base, r.sessionId ?? r.value?.sessionId);
+  }
+
+  cmd(method, path, body) {
+    return request(this.base, method, `/session/${this.id}${path}`, body);
+  }
+
+  async exec(script, ...args) {
+    return (await this.cmd("POST", "/execute/sync", { script, args })).value;
+  }
+
+  async find(css) {
+    const r = await this.cmd("POST", "/element", { using: "css selector", value: css });
+    return r.value[ELEMENT];
+  }
+
+  async findAll(css) {
+    const r = await this.cmd("POST", "/elements", { using: "css selector", value: css });
+    return r.value.map((e) => e[ELEMENT]);
+  }
+
+  async click(css) {
+    const el = await this.waitFor(css);
+    await this.cmd("POST", `/element/${el}/click`, {});
+  }
+
+  async text(css) {
+    const el = await this.waitFor(css);
+    return (await this.cmd("GET", `/element/${el}/text`)).value;
+  }
+
+  async type(css, text) {
+    const el = await this.waitFor(css);
+    await this.cmd("POST", `/element/${el}/clear`, {});
+    await this.cmd("POST", `/element/${el}/value`, { text });
+  }
+
+  /** Waits until `css` matches an element (and `predicate(text)` holds, when given). */
+  async waitFor(css, predicate, timeoutMs = 20000) {
+    const until = Date.now() + timeoutMs;
+    let last = "";
+    for (;;) {
+      try {
+        const r = await this.cmd("POST", "/element", { using: "css selector", value: css });
+        const el = r.value[ELEMENT];
+        if (!predicate) return el;
+        last = (await this.cmd("GET", `/element/${el}/text`)).value;
+        if (predicate(last)) return el;
+      } catch {
+        // not there yet
+      }
+      if (Date.now() > until) throw new Error(`timed out waiting for ${css} (last text: ${JSON.stringify(last)})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async screenshot() {
+    return Buffer.from((await this.cmd("GET", "/screenshot")).value, "base64");
+  }
+
+  async setSize(width, height) {
+    try {
+      await this.cmd("POST", "/window/rect", { width, height });
+    } catch (e) {
+      console.warn(`window resize not supported: ${e.message}`);
+    }
+  }
+
+  async quit() {
+    await this.cmd("DELETE", "");
+  }
+}
+
+async function request(base, method, path, body) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json.value ?? json)}`);
+  return json;
+}

@@ -1,0 +1,29 @@
+// Native open/save dialogs. End-to-end tests cannot click a native dialog, so they queue the
+// paths the dialogs should return on `window.__photorollTestDialogs` before the click.
+import { open, save } from "@tauri-apps/plugin-dialog";
+
+interface TestDialogs {
+  open: string[];
+  save: string[];
+}
+
+declare global {
+  interface Window {
+    __photorollTestDialogs?: TestDialogs;
+  }
+}
+
+const workbookFilter = [{ name: "Excel", extensions: ["xlsx", "xls"] }];
+
+export async function pickWorkbook(): Promise<string | null> {
+  const queued = window.__photorollTestDialogs?.open.shift();
+  if (queued !== undefined) return queued;
+  const picked = await open({ multiple: false, directory: false, filters: workbookFilter });
+  return typeof picked === "string" ? picked : null;
+}
+
+export async function pickSavePath(defaultPath: string): Promise<string | null> {
+  const queued = window.__photorollTestDialogs?.save.shift();
+  if (queued !== undefined) return queued;
+  return await save({ defaultPath, filters: [{ name: "Excel", extensions: ["xlsx"] }] });
+}

@@ -1,0 +1,48 @@
+// The progress filter as the window keeps it, and its translation to the backend's filter.
+import type { CollectionState, EducationCategory, StudentFilter } from "../bindings";
+
+export interface FilterState {
+  school: string | null;
+  state: CollectionState | null;
+  category: EducationCategory | null;
+  department: string;
+  className: string;
+  search: string;
+}
+
+export const emptyFilter: FilterState = { school: null, state: null, category: null, department: "", className: "", search: "" };
+
+export function toBackend(f: FilterState): StudentFilter {
+  const blank = (s: string) => (s.trim() === "" ? null : s.trim());
+  return {
+    school: f.school,
+    state: f.state,
+    category: f.category,
+    department: blank(f.department),
+    class_name: blank(f.className),
+    search: blank(f.search),
+  };
+}
+
+const STATES: CollectionState[] = ["pending", "submitted", "rejected", "awaiting_confirmation", "completed", "intercepted", "delivered"];
+const CATEGORIES: EducationCategory[] = ["regular", "adult", "online", "open", "self_study", "postgraduate"];
+
+/** Restores a saved filter, dropping anything that is not a known value. */
+export function restoreFilter(raw: string | null): FilterState {
+  if (!raw) return { ...emptyFilter };
+  try {
+    const v = JSON.parse(raw) as Partial<FilterState>;
+    return {
+      school: typeof v.school === "string" && /^\d{5}$/.test(v.school) ? v.school : null,
+      state: STATES.includes(v.state as CollectionState) ? (v.state as CollectionState) : null,
+      category: CATEGORIES.includes(v.category as EducationCategory) ? (v.category as EducationCategory) : null,
+      department: typeof v.department === "string" ? v.department : "",
+      className: typeof v.className === "string" ? v.className : "",
+      search: typeof v.search === "string" ? v.search : "",
+    };
+  } catch {
+    return { ...emptyFilter };
+  }
+}
+
+export { STATES, CATEGORIES };
