@@ -5,7 +5,9 @@ use crate::state::AppState;
 use photoroll_core::roster::RosterRules;
 use photoroll_core::{EducationCategory, JobControl, School, SchoolCode};
 use photoroll_roster::{ImportOptions, ImportReport, Limits};
-use photoroll_store::{ExportRecord, ImportSummary, ProgressCounts, StoredFailure, StudentFilter, StudentRow};
+use photoroll_store::{
+    ExportRecord, ImportSummary, ProgressCounts, StoredFailure, StudentFilter, StudentRow,
+};
 use serde::Serialize;
 use std::path::PathBuf;
 use tauri::State;
@@ -44,7 +46,10 @@ pub struct Facets {
 fn job_with_channel(state: &AppState, job_id: &str, channel: Channel<JobProgress>) -> JobControl {
     let job = JobControl::new().with_progress(move |done, total| {
         // A closed window drops the channel; the job still finishes or is cancelled.
-        let _ = channel.send(JobProgress { done: done.min(u64::from(u32::MAX)) as u32, total: total.min(u64::from(u32::MAX)) as u32 });
+        let _ = channel.send(JobProgress {
+            done: done.min(u64::from(u32::MAX)) as u32,
+            total: total.min(u64::from(u32::MAX)) as u32,
+        });
     });
     state.register_job(job_id, job.clone());
     job
@@ -53,7 +58,10 @@ fn job_with_channel(state: &AppState, job_id: &str, channel: Channel<JobProgress
 fn current_year() -> i32 {
     use std::time::{SystemTime, UNIX_EPOCH};
     // Civil year from the epoch day count (Howard Hinnant's algorithm); no date crate needed.
-    let days = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() / 86_400) as i64 + 719_468;
+    let days = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400) as i64
+        + 719_468;
     let era = days.div_euclid(146_097);
     let doe = days - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
@@ -82,7 +90,8 @@ pub async fn clear_demo(state: State<'_, AppState>) -> Result<()> {
 #[tauri::command]
 #[specta::specta]
 pub async fn add_school(state: State<'_, AppState>, code: String, name: String) -> Result<School> {
-    let code = SchoolCode::parse(&code).map_err(|e| UiError::new("school_code", e.to_string(), true))?;
+    let code =
+        SchoolCode::parse(&code).map_err(|e| UiError::new("school_code", e.to_string(), true))?;
     let name = photoroll_core::text::normalize_cell(&name);
     if name.is_empty() {
         return Err(UiError::new("school_name", "院校名称不能为空", true));
@@ -95,7 +104,8 @@ pub async fn add_school(state: State<'_, AppState>, code: String, name: String) 
 #[tauri::command]
 #[specta::specta]
 pub fn write_template(path: PathBuf) -> Result<()> {
-    photoroll_roster::write_template(&path).map_err(|e| UiError::new("template", format!("写入模板失败：{e}"), false))
+    photoroll_roster::write_template(&path)
+        .map_err(|e| UiError::new("template", format!("写入模板失败：{e}"), false))
 }
 
 #[tauri::command]
@@ -108,9 +118,15 @@ pub async fn import_roster(
     job_id: String,
     on_progress: Channel<JobProgress>,
 ) -> Result<ImportReport> {
-    let school = SchoolCode::parse(&school).map_err(|e| UiError::new("school_code", e.to_string(), true))?;
+    let school =
+        SchoolCode::parse(&school).map_err(|e| UiError::new("school_code", e.to_string(), true))?;
     let job = job_with_channel(&state, &job_id, on_progress);
-    let opts = ImportOptions { school, category, limits: Limits::default(), rules: RosterRules::with_year(current_year()) };
+    let opts = ImportOptions {
+        school,
+        category,
+        limits: Limits::default(),
+        rules: RosterRules::with_year(current_year()),
+    };
     let result = photoroll_roster::import_workbook(&state.store, &path, &opts, &job).await;
     state.finish_job(&job_id);
     Ok(result?)
@@ -130,20 +146,30 @@ pub async fn imports(state: State<'_, AppState>) -> Result<Vec<ImportSummary>> {
 
 #[tauri::command]
 #[specta::specta]
-pub async fn import_students(state: State<'_, AppState>, import_id: String) -> Result<Vec<StudentRow>> {
+pub async fn import_students(
+    state: State<'_, AppState>,
+    import_id: String,
+) -> Result<Vec<StudentRow>> {
     Ok(state.store.import_students(&import_id).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn import_failures(state: State<'_, AppState>, import_id: String) -> Result<ImportFailures> {
+pub async fn import_failures(
+    state: State<'_, AppState>,
+    import_id: String,
+) -> Result<ImportFailures> {
     let (headers, failures) = state.store.import_failures(&import_id).await?;
     Ok(ImportFailures { headers, failures })
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn export_failures(state: State<'_, AppState>, import_id: String, path: PathBuf) -> Result<u32> {
+pub async fn export_failures(
+    state: State<'_, AppState>,
+    import_id: String,
+    path: PathBuf,
+) -> Result<u32> {
     let (headers, failures) = state.store.import_failures(&import_id).await?;
     photoroll_roster::write_failures(&path, &headers, &failures)?;
     Ok(failures.len() as u32)
@@ -170,15 +196,26 @@ pub async fn count_students(state: State<'_, AppState>, filter: StudentFilter) -
 /// One window of the virtualised list.
 #[tauri::command]
 #[specta::specta]
-pub async fn students(state: State<'_, AppState>, filter: StudentFilter, offset: u32, limit: u32) -> Result<Vec<StudentRow>> {
-    Ok(state.store.students(&filter, i64::from(limit.min(1000)), i64::from(offset)).await?)
+pub async fn students(
+    state: State<'_, AppState>,
+    filter: StudentFilter,
+    offset: u32,
+    limit: u32,
+) -> Result<Vec<StudentRow>> {
+    Ok(state
+        .store
+        .students(&filter, i64::from(limit.min(1000)), i64::from(offset))
+        .await?)
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn facets(state: State<'_, AppState>, school: Option<String>) -> Result<Facets> {
     let (departments, classes) = state.store.facets(school.as_deref()).await?;
-    Ok(Facets { departments, classes })
+    Ok(Facets {
+        departments,
+        classes,
+    })
 }
 
 #[tauri::command]

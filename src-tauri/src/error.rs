@@ -16,7 +16,11 @@ pub struct UiError {
 
 impl UiError {
     pub fn new(code: &str, message: impl Into<String>, refused: bool) -> Self {
-        Self { code: code.into(), message: message.into(), refused }
+        Self {
+            code: code.into(),
+            message: message.into(),
+            refused,
+        }
     }
 }
 
@@ -48,7 +52,9 @@ impl From<photoroll_roster::ImportError> for UiError {
         use photoroll_roster::{ImportError as E, WorkbookError as W};
         match e {
             E::Store(s) => s.into(),
-            E::Workbook(W::Cancelled(_)) => Self::new("cancelled", "导入已取消，名单没有任何改动", false),
+            E::Workbook(W::Cancelled(_)) => {
+                Self::new("cancelled", "导入已取消，名单没有任何改动", false)
+            }
             E::Workbook(w) => Self::new("workbook_refused", w.to_string(), true),
             E::UnknownSchool(_) => Self::new("unknown_school", e.to_string(), true),
             E::Io { .. } => Self::new("io", e.to_string(), false),

@@ -59,9 +59,13 @@ fn data_dir() -> Result<PathBuf, photoroll_store::StoreError> {
 /// Opens the store; an empty data folder gets the demo school, as `photoroll demo` would.
 async fn open_store() -> Result<photoroll_store::Store, String> {
     let dir = data_dir().map_err(|e| e.to_string())?;
-    let store = photoroll_store::Store::open(&dir).await.map_err(|e| format!("无法打开数据目录 {}：{e}", dir.display()))?;
+    let store = photoroll_store::Store::open(&dir)
+        .await
+        .map_err(|e| format!("无法打开数据目录 {}：{e}", dir.display()))?;
     if store.is_empty().await.map_err(|e| e.to_string())? {
-        photoroll_demo::load_demo(&store, &photoroll_core::JobControl::new()).await.map_err(|e| e.to_string())?;
+        photoroll_demo::load_demo(&store, &photoroll_core::JobControl::new())
+            .await
+            .map_err(|e| e.to_string())?;
     }
     Ok(store)
 }
@@ -76,7 +80,11 @@ pub fn run() {
                 let _ = w.set_focus();
             }
         }))
-        .plugin(tauri_plugin_log::Builder::new().level(log::LevelFilter::Info).build())
+        .plugin(
+            tauri_plugin_log::Builder::new()
+                .level(log::LevelFilter::Info)
+                .build(),
+        )
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_window_state::Builder::new().build())
@@ -102,7 +110,8 @@ mod tests {
     /// The committed bindings match the Rust commands; `UPDATE_BINDINGS=1` rewrites them.
     #[test]
     fn typescript_bindings_are_current() {
-        let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/bindings.ts");
+        let committed =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/bindings.ts");
         if std::env::var_os("UPDATE_BINDINGS").is_some() {
             super::export_bindings(&committed).unwrap();
         }

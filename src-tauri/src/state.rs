@@ -13,15 +13,24 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store) -> Self {
-        Self { store, jobs: Mutex::new(HashMap::new()) }
+        Self {
+            store,
+            jobs: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn register_job(&self, id: &str, job: JobControl) {
-        self.jobs.lock().unwrap_or_else(|p| p.into_inner()).insert(id.to_string(), job);
+        self.jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.to_string(), job);
     }
 
     pub fn finish_job(&self, id: &str) {
-        self.jobs.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+        self.jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
     }
 
     /// Asks a running job to stop; false when no such job is running.

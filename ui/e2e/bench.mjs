@@ -26,7 +26,16 @@ const report = JSON.parse(
 );
 if (report.imported < STUDENTS - 10) throw new Error(`only ${report.imported} imported`);
 
-const driver = spawn(driverBin, ["--port", "4444", "--native-port", "4445"], { stdio: ["ignore", "ignore", "inherit"] });
+const profile = {
+  PHOTOROLL_DATA_DIR: data,
+  XDG_DATA_HOME: join(work, "xdg-data"),
+  XDG_CONFIG_HOME: join(work, "xdg-config"),
+  XDG_CACHE_HOME: join(work, "xdg-cache"),
+};
+const driver = spawn(driverBin, ["--port", "4444", "--native-port", "4445"], {
+  env: { ...process.env, ...profile },
+  stdio: ["ignore", "ignore", "inherit"],
+});
 const base = "http://127.0.0.1:4444";
 for (let i = 0; ; i++) {
   try {
@@ -65,7 +74,7 @@ function pssKb(pid) {
 let s;
 try {
   const t0 = performance.now();
-  s = await Session.start(base, app, { PHOTOROLL_DATA_DIR: data });
+  s = await Session.start(base, app, profile);
   await s.setSize(1440, 900);
   await s.exec("localStorage.setItem('photoroll.screen','progress')");
   await s.waitFor('[data-row="0"] .name', undefined, 30000);

@@ -43,10 +43,11 @@ export class Session {
     return (await this.cmd("GET", `/element/${el}/text`)).value;
   }
 
+  /** Replaces a field's text; an empty string only clears it (WebDriver rejects empty keys). */
   async type(css, text) {
     const el = await this.waitFor(css);
     await this.cmd("POST", `/element/${el}/clear`, {});
-    await this.cmd("POST", `/element/${el}/value`, { text });
+    if (text !== "") await this.cmd("POST", `/element/${el}/value`, { text });
   }
 
   /** Waits until `css` matches an element (and `predicate(text)` holds, when given). */
@@ -64,6 +65,17 @@ export class Session {
         // not there yet
       }
       if (Date.now() > until) throw new Error(`timed out waiting for ${css} (last text: ${JSON.stringify(last)})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Waits until the DOM text (textContent, hidden overflow included) of `css` satisfies `predicate`. */
+  async waitForContent(css, predicate, timeoutMs = 20000) {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const text = await this.exec("return document.querySelector(arguments[0])?.textContent ?? null;", css);
+      if (text !== null && predicate(text)) return text;
+      if (Date.now() > until) throw new Error(`timed out waiting for ${css} (last content: ${JSON.stringify(text)})`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
