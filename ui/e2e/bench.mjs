@@ -1,12 +1,12 @@
 // Desktop benchmark on the release build with 100,000 students (see scripts/bench-desktop):
 // cold start to an interactive progress screen, DOM rows, jump-to-end latency, idle memory
 // (PSS of the app and all its WebKit processes) and the binary's size.
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Session } from "./webdriver.mjs";
+import { Session, isolatedProfile, startDriver } from "./webdriver.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const target = process.env.CARGO_TARGET_DIR ?? join(root, "target");
@@ -26,26 +26,8 @@ const report = JSON.parse(
 );
 if (report.imported < STUDENTS - 10) throw new Error(`only ${report.imported} imported`);
 
-const profile = {
-  PHOTOROLL_DATA_DIR: data,
-  XDG_DATA_HOME: join(work, "xdg-data"),
-  XDG_CONFIG_HOME: join(work, "xdg-config"),
-  XDG_CACHE_HOME: join(work, "xdg-cache"),
-};
-const driver = spawn(driverBin, ["--port", "4444", "--native-port", "4445"], {
-  env: { ...process.env, ...profile },
-  stdio: ["ignore", "ignore", "inherit"],
-});
-const base = "http://127.0.0.1:4444";
-for (let i = 0; ; i++) {
-  try {
-    await fetch(`${base}/status`);
-    break;
-  } catch {
-    if (i > 100) throw new Error("tauri-driver did not start");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const profile = isolatedProfile(work, data);
+const { driver, base } = await startDriver(driverBin, profile, ["ignore", "ignore", "inherit"]);
 
 function descendants(pid) {
   const children = new Map();

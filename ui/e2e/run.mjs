@@ -4,12 +4,12 @@
 //
 //   node e2e/run.mjs        (needs target/debug/photoroll-desktop and photoroll, tauri-driver,
 //                            WebKitWebDriver and a DISPLAY; scripts/test arranges all of it)
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Session } from "./webdriver.mjs";
+import { Session, isolatedProfile, startDriver } from "./webdriver.mjs";
 import { readSheet } from "./xlsx.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -35,28 +35,8 @@ const number = (text) => Number(String(text).replace(/[^\d]/g, ""));
 const roster = join(work, "2024届毕业生名单.xlsx");
 execFileSync(cli, ["roster", "sample", "-o", roster, "--rows", "300", "--seed", "42"]);
 
-// A profile of its own: the webview's storage (remembered screen and filters) and the saved
-// window size live under the XDG folders, not in the data folder.
-const profile = {
-  PHOTOROLL_DATA_DIR: dataDir,
-  XDG_DATA_HOME: join(work, "xdg-data"),
-  XDG_CONFIG_HOME: join(work, "xdg-config"),
-  XDG_CACHE_HOME: join(work, "xdg-cache"),
-};
-const driver = spawn(driverBin, ["--port", "4444", "--native-port", "4445"], {
-  env: { ...process.env, ...profile },
-  stdio: ["ignore", "inherit", "inherit"],
-});
-const base = "http://127.0.0.1:4444";
-for (let i = 0; ; i++) {
-  try {
-    await fetch(`${base}/status`);
-    break;
-  } catch {
-    if (i > 100) throw new Error("tauri-driver did not start");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const profile = isolatedProfile(work, dataDir);
+const { driver, base } = await startDriver(driverBin, profile);
 
 let s;
 async function shot(name) {

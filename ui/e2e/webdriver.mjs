@@ -1,7 +1,41 @@
 // A minimal W3C WebDriver client over fetch: enough to drive the Tauri window through
 // tauri-driver without pulling a browser-automation framework into the lockfile.
 
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+
 const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+
+/**
+ * The environment of an app run with a profile of its own: its data folder, and XDG folders
+ * under `work` for the webview's storage (remembered screen and filters) and the window state.
+ */
+export function isolatedProfile(work, dataDir) {
+  return {
+    PHOTOROLL_DATA_DIR: dataDir,
+    XDG_DATA_HOME: join(work, "xdg-data"),
+    XDG_CONFIG_HOME: join(work, "xdg-config"),
+    XDG_CACHE_HOME: join(work, "xdg-cache"),
+  };
+}
+
+/** Starts tauri-driver on 127.0.0.1:4444 and waits until it answers. */
+export async function startDriver(driverBin, env, stdio = ["ignore", "inherit", "inherit"]) {
+  const driver = spawn(driverBin, ["--port", "4444", "--native-port", "4445"], { env: { ...process.env, ...env }, stdio });
+  const base = "http://127.0.0.1:4444";
+  for (let i = 0; ; i++) {
+    try {
+      await fetch(`${base}/status`);
+      return { driver, base };
+    } catch {
+      if (i > 100) {
+        driver.kill();
+        throw new Error("tauri-driver did not start");
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
 
 export class Session {
   constructor(base, id) {
