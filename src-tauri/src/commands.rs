@@ -193,19 +193,28 @@ pub async fn count_students(state: State<'_, AppState>, filter: StudentFilter) -
     Ok(state.store.count_students(&filter).await? as u32)
 }
 
-/// One window of the virtualised list.
+/// The ordered keys of the students under a filter: the virtualised list's index.
 #[tauri::command]
 #[specta::specta]
-pub async fn students(
+pub async fn student_keys(state: State<'_, AppState>, filter: StudentFilter) -> Result<Vec<i64>> {
+    Ok(state.store.student_keys(&filter).await?)
+}
+
+/// One page of the virtualised list, by key.
+#[tauri::command]
+#[specta::specta]
+pub async fn students_by_keys(
     state: State<'_, AppState>,
-    filter: StudentFilter,
-    offset: u32,
-    limit: u32,
+    keys: Vec<i64>,
 ) -> Result<Vec<StudentRow>> {
-    Ok(state
-        .store
-        .students(&filter, i64::from(limit.min(1000)), i64::from(offset))
-        .await?)
+    if keys.len() > 1000 {
+        return Err(UiError::new(
+            "page_too_large",
+            "一次最多读取1000名学生",
+            true,
+        ));
+    }
+    Ok(state.store.students_by_keys(&keys).await?)
 }
 
 #[tauri::command]

@@ -330,3 +330,52 @@ proptest! {
         let _ = read_roster(&bytes[..end], &Limits::default(), &JobControl::new(), |_, _| std::ops::ControlFlow::Continue(()));
     }
 }
+
+#[tokio::test]
+async fn list_pages_load_by_key_in_order_wherever_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_school(dir.path()).await;
+    let file = dir.path().join("r.xlsx");
+    roster(&file, 1000);
+    import_workbook(&store, &file, &opts(), &JobControl::new())
+        .await
+        .unwrap();
+    let all = StudentFilter::default();
+    let keys = store.student_keys(&all).await.unwrap();
+    assert_eq!(keys.len(), 1000);
+    assert!(
+        keys.windows(2).all(|w| w[0] < w[1]),
+        "keys come in list order"
+    );
+    // The last page by key equals the last page by offset.
+    let by_key = store.students_by_keys(&keys[950..]).await.unwrap();
+    let by_offset = store.students(&all, 50, 950).await.unwrap();
+    assert_eq!(by_key, by_offset);
+    // The order given is kept; unknown keys are skipped.
+    let picked = store
+        .students_by_keys(&[keys[7], -1, keys[3]])
+        .await
+        .unwrap();
+    assert_eq!(
+        picked.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+        vec!["学生7", "学生3"]
+    );
+    // A filter narrows the keys.
+    let class3 = StudentFilter {
+        class_name: Some("3班".into()),
+        ..StudentFilter::default()
+    };
+    let k3 = store.student_keys(&class3).await.unwrap();
+    assert_eq!(
+        k3.len() as i64,
+        store.count_students(&class3).await.unwrap()
+    );
+    assert!(
+        store
+            .students_by_keys(&k3)
+            .await
+            .unwrap()
+            .iter()
+            .all(|s| s.class_name.as_deref() == Some("3班"))
+    );
+}

@@ -88,6 +88,13 @@ try {
   console.log(`  rows in the DOM: ${domRows}`);
   console.log(`  jump to the end until the last student is drawn: ${jump.toFixed(0)} ms`);
   console.log(`  idle memory, PSS of ${pids.length} processes (app + WebKit): ${(pss / 1024).toFixed(0)} MB`);
+  for (const p of pids) {
+    let name = "?";
+    try {
+      name = readFileSync(`/proc/${p}/comm`, "utf8").trim();
+    } catch {}
+    console.log(`    ${name} (${p}): ${(pssKb(p) / 1024).toFixed(0)} MB`);
+  }
   console.log(`  binary size: ${(size / 1024 / 1024).toFixed(1)} MB (${app})`);
 } finally {
   if (s) await s.quit().catch(() => {});

@@ -106,11 +106,22 @@ async countStudents(filter: StudentFilter) : Promise<Result<number, UiError>> {
 }
 },
 /**
- * One window of the virtualised list.
+ * The ordered keys of the students under a filter: the virtualised list's index.
  */
-async students(filter: StudentFilter, offset: number, limit: number) : Promise<Result<StudentRow[], UiError>> {
+async studentKeys(filter: StudentFilter) : Promise<Result<number[], UiError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("students", { filter, offset, limit }) };
+    return { status: "ok", data: await TAURI_INVOKE("student_keys", { filter }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * One page of the virtualised list, by key.
+ */
+async studentsByKeys(keys: number[]) : Promise<Result<StudentRow[], UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("students_by_keys", { keys }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };

@@ -221,6 +221,44 @@ impl Store {
         Ok(rows.into_iter().map(StudentRow::from).collect())
     }
 
+    /// The row keys of every student under the filter, in list order. A list view holds these
+    /// (8 bytes a student) and loads any page by key, so a page deep in the list costs the same
+    /// as the first: OFFSET would step through every row before it.
+    pub async fn student_keys(&self, filter: &StudentFilter) -> Result<Vec<i64>, StoreError> {
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT rowid FROM students");
+        push_filter(&mut qb, filter, true);
+        qb.push(" ORDER BY rowid");
+        Ok(qb.build_query_scalar().fetch_all(self.pool()).await?)
+    }
+
+    /// The students with these row keys, in the order given (unknown keys are skipped).
+    pub async fn students_by_keys(&self, keys: &[i64]) -> Result<Vec<StudentRow>, StoreError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(500) {
+            let mut qb = QueryBuilder::<Sqlite>::new(STUDENT_COLUMNS_WITH_ROWID);
+            qb.push(" WHERE rowid IN (");
+            let mut sep = qb.separated(", ");
+            for k in chunk {
+                sep.push_bind(*k);
+            }
+            qb.push(")");
+            let mut rows: std::collections::HashMap<i64, RawStudent> = qb
+                .build()
+                .fetch_all(self.pool())
+                .await?
+                .iter()
+                .map(|row| Ok((row.try_get::<i64, _>("rowid")?, RawStudent::from_row(row)?)))
+                .collect::<Result<_, sqlx::Error>>()?;
+            out.extend(
+                chunk
+                    .iter()
+                    .filter_map(|k| rows.remove(k))
+                    .map(StudentRow::from),
+            );
+        }
+        Ok(out)
+    }
+
     /// One page of students after `after_rowid`, for walking a whole filter without OFFSET
     /// (which rescans every skipped row). Returns the rows and the cursor for the next page.
     pub async fn students_after(
