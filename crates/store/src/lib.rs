@@ -60,8 +60,9 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            // 32 MB of page cache per connection: a 100,000-row import touches six indexes.
-            .pragma("cache_size", "-32000");
+            // 8 MB of page cache per connection keeps an idle app small; an import raises its own
+            // connection's cache while it runs (see `begin_import`).
+            .pragma("cache_size", "-8000");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)

@@ -123,6 +123,10 @@ impl Store {
         let id = uuid::Uuid::now_v7().to_string();
         let at = now();
         let mut tx = self.pool().begin().await?;
+        // 32 MB of page cache while 100,000 rows go into four indexes; finish() sets it back.
+        sqlx::query("PRAGMA cache_size = -32000")
+            .execute(&mut *tx)
+            .await?;
         // The import row comes first (students reference it); its totals are set by finish().
         sqlx::query(
             "INSERT INTO roster_imports (id, school_code, category, file_name, sheet_name, imported_at, total, imported, failed, headers)
@@ -409,6 +413,10 @@ impl ImportWriter {
             return Err(photoroll_core::Cancelled.into());
         }
         outbox::append_raw(&mut self.tx, "roster_import", &self.id, "create", payload).await?;
+        // Same connection, before it goes back to the pool: its normal cache again.
+        sqlx::query("PRAGMA cache_size = -8000")
+            .execute(&mut *self.tx)
+            .await?;
         self.tx.commit().await?;
         self.store.import(&self.id).await
     }
