@@ -87,8 +87,10 @@ try {
   await s.type('[data-testid="search"]', "2026042100000");
   await s.waitFor('[data-testid="result-count"]', (t) => number(t) === 1);
   check(true, "search by collection code finds one student");
-  // Clearing a field through WebDriver fires no input event; do what a user's delete key does.
-  await s.exec("const el = document.querySelector('[data-testid=search]'); el.value=''; el.dispatchEvent(new Event('input', {bubbles:true}));");
+  await s.click('[data-testid="clear-filters"]');
+  await s.waitFor('[data-testid="result-count"]', (t) => number(t) === 656);
+  check(true, "清除筛选 brings back every student");
+  await s.click('[data-state="pending"]');
   await s.waitFor('[data-testid="result-count"]', (t) => number(t) === pendingChip);
   await shot("progress-filtered.png");
 

@@ -24,6 +24,11 @@ export function toBackend(f: FilterState): StudentFilter {
   };
 }
 
+/** Whether anything narrows the list (the school switcher in the top bar aside). */
+export function isFiltered(f: FilterState): boolean {
+  return f.state !== null || f.category !== null || f.department !== "" || f.className !== "" || f.search.trim() !== "";
+}
+
 const STATES: CollectionState[] = ["pending", "submitted", "rejected", "awaiting_confirmation", "completed", "intercepted", "delivered"];
 const CATEGORIES: EducationCategory[] = ["regular", "adult", "online", "open", "self_study", "postgraduate"];
 

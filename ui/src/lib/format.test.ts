@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { baseName, defaultExportName, isWorkbookPath, percent } from "./format";
-import { emptyFilter, restoreFilter, toBackend } from "./filters";
+import { emptyFilter, isFiltered, restoreFilter, toBackend } from "./filters";
 
 describe("format", () => {
   it("percent is bounded and safe with an unknown total", () => {
@@ -36,6 +36,13 @@ describe("filters", () => {
       class_name: null,
       search: null,
     });
+  });
+
+  it("knows when a filter narrows the list", () => {
+    expect(isFiltered(emptyFilter)).toBe(false);
+    expect(isFiltered({ ...emptyFilter, school: "10075" })).toBe(false);
+    expect(isFiltered({ ...emptyFilter, search: " 王 " })).toBe(true);
+    expect(isFiltered({ ...emptyFilter, state: "completed" })).toBe(true);
   });
 
   it("a saved filter is restored, unknown values dropped", () => {
