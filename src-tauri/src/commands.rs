@@ -2,7 +2,6 @@
 
 use crate::error::UiError;
 use crate::state::AppState;
-use photoroll_core::roster::RosterRules;
 use photoroll_core::{EducationCategory, JobControl, School, SchoolCode};
 use photoroll_roster::{ImportOptions, ImportReport, Limits};
 use photoroll_store::{
@@ -53,21 +52,6 @@ fn job_with_channel(state: &AppState, job_id: &str, channel: Channel<JobProgress
     });
     state.register_job(job_id, job.clone());
     job
-}
-
-fn current_year() -> i32 {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    // Civil year from the epoch day count (Howard Hinnant's algorithm); no date crate needed.
-    let days = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 86_400) as i64
-        + 719_468;
-    let era = days.div_euclid(146_097);
-    let doe = days - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    (yoe + era * 400 + i64::from(mp >= 10)) as i32
 }
 
 #[tauri::command]
@@ -125,7 +109,7 @@ pub async fn import_roster(
         school,
         category,
         limits: Limits::default(),
-        rules: RosterRules::with_year(current_year()),
+        rules: photoroll_roster::rules_for_today(),
     };
     let result = photoroll_roster::import_workbook(&state.store, &path, &opts, &job).await;
     state.finish_job(&job_id);

@@ -7,7 +7,6 @@ mod bench;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use photoroll_core::roster::RosterRules;
 use photoroll_core::{CollectionState, EducationCategory, JobControl, School, SchoolCode};
 use photoroll_roster::{ImportOptions, Limits};
 use photoroll_store::{Store, StudentFilter};
@@ -267,11 +266,6 @@ fn filter_from(args: &FilterArgs) -> Result<StudentFilter> {
     })
 }
 
-fn current_year() -> i32 {
-    use chrono::Datelike;
-    chrono::Local::now().year()
-}
-
 fn print_json(v: &impl serde::Serialize) -> Result<()> {
     println!("{}", serde_json::to_string(v)?);
     Ok(())
@@ -450,7 +444,7 @@ async fn roster(dir: &Path, cmd: RosterCmd) -> Result<()> {
                 school,
                 category,
                 limits: Limits::default(),
-                rules: RosterRules::with_year(current_year()),
+                rules: photoroll_roster::rules_for_today(),
             };
             let report =
                 photoroll_roster::import_workbook(&store, &file, &opts, &JobControl::new()).await?;

@@ -4,7 +4,6 @@
 
 use image::{ImageBuffer, Rgb};
 use photoroll_core::id_document::check_character;
-use photoroll_core::roster::RosterRules;
 use photoroll_core::{Action, EducationCategory, JobControl, School, SchoolCode};
 use photoroll_roster::{ImportError, ImportOptions, ImportReport, Limits, import_workbook};
 use photoroll_store::{Store, StoreError};
@@ -211,7 +210,7 @@ pub async fn load_demo(store: &Store, job: &JobControl) -> Result<Option<ImportR
         school: code.clone(),
         category: Some(EducationCategory::Regular),
         limits: Limits::default(),
-        rules: RosterRules::with_year(2026),
+        rules: photoroll_roster::rules_for_today(),
     };
     let report = import_workbook(store, &path, &opts, &JobControl::new()).await?;
 

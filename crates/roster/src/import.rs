@@ -54,6 +54,12 @@ impl ImportError {
     }
 }
 
+/// The roster rules with today's calendar year (enrolment years run to next year).
+pub fn rules_for_today() -> RosterRules {
+    use chrono::Datelike;
+    RosterRules::with_year(chrono::Local::now().year())
+}
+
 /// Students per batch handed from the parser to the writer.
 const BATCH: usize = 2000;
 

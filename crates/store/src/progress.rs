@@ -58,8 +58,15 @@ pub struct ProgressCounts {
 
 impl ProgressCounts {
     pub fn get(&self, state: CollectionState) -> i64 {
-        let mut copy = self.clone();
-        *copy.slot(state)
+        match state {
+            CollectionState::Pending => self.pending,
+            CollectionState::Submitted => self.submitted,
+            CollectionState::Rejected => self.rejected,
+            CollectionState::AwaitingConfirmation => self.awaiting_confirmation,
+            CollectionState::Completed => self.completed,
+            CollectionState::Intercepted => self.intercepted,
+            CollectionState::Delivered => self.delivered,
+        }
     }
 
     fn slot(&mut self, state: CollectionState) -> &mut i64 {
