@@ -176,6 +176,20 @@ fn push_filter(qb: &mut QueryBuilder<Sqlite>, f: &StudentFilter, with_state: boo
     }
 }
 
+/// Runs a `STUDENT_COLUMNS_WITH_ROWID` query: each student with its row key.
+async fn fetch_with_rowid(
+    store: &Store,
+    qb: &mut QueryBuilder<Sqlite>,
+) -> Result<Vec<(i64, RawStudent)>, StoreError> {
+    Ok(qb
+        .build()
+        .fetch_all(store.pool())
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get::<i64, _>("rowid")?, RawStudent::from_row(row)?)))
+        .collect::<Result<_, sqlx::Error>>()?)
+}
+
 const STUDENT_COLUMNS_WITH_ROWID: &str = "SELECT rowid, id, school_code, name, id_number, id_last_four, collection_code, student_number,
     examinee_number, teaching_site, department, major, class_name, enrolment_year, category, level, state, photo_hash
     FROM students";
@@ -249,13 +263,8 @@ impl Store {
                 sep.push_bind(*k);
             }
             qb.push(")");
-            let mut rows: std::collections::HashMap<i64, RawStudent> = qb
-                .build()
-                .fetch_all(self.pool())
-                .await?
-                .iter()
-                .map(|row| Ok((row.try_get::<i64, _>("rowid")?, RawStudent::from_row(row)?)))
-                .collect::<Result<_, sqlx::Error>>()?;
+            let mut rows: std::collections::HashMap<i64, RawStudent> =
+                fetch_with_rowid(self, &mut qb).await?.into_iter().collect();
             out.extend(
                 chunk
                     .iter()
@@ -280,13 +289,7 @@ impl Store {
             .push_bind(after_rowid)
             .push(" ORDER BY rowid LIMIT ")
             .push_bind(limit);
-        let rows: Vec<(i64, RawStudent)> = qb
-            .build()
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(|row| Ok((row.try_get::<i64, _>("rowid")?, RawStudent::from_row(row)?)))
-            .collect::<Result<_, sqlx::Error>>()?;
+        let rows = fetch_with_rowid(self, &mut qb).await?;
         let cursor = rows.last().map_or(after_rowid, |(r, _)| *r);
         Ok((
             rows.into_iter().map(|(_, r)| StudentRow::from(r)).collect(),
