@@ -62,6 +62,17 @@ impl Env {
         err
     }
 
+    /// Imports `file` for school 10075, expecting a refusal; returns the message.
+    fn refused_import(&self, file: &Path) -> String {
+        self.refused(&[
+            "roster",
+            "import",
+            file.to_str().unwrap(),
+            "--school",
+            "10075",
+        ])
+    }
+
     fn with_school(self) -> Self {
         self.ok(&["school", "add", "--code", "10075", "--name", "河北大学"]);
         self
@@ -334,7 +345,7 @@ fn refused_files_exit_2_and_store_nothing() {
     for (name, bytes, expect) in cases {
         let p = env.path(name);
         std::fs::write(&p, bytes).unwrap();
-        let msg = env.refused(&["roster", "import", p.to_str().unwrap(), "--school", "10075"]);
+        let msg = env.refused_import(&p);
         assert!(msg.contains(expect), "{name}: {msg}");
     }
     let msg = env.refused(&[
@@ -352,26 +363,14 @@ fn refused_files_exit_2_and_store_nothing() {
         .collect();
     rows.push(vec![C::T("姓名"), C::T("采集码")]); // a header below row 20 does not count
     write_xlsx(&no_header, "名单", &rows);
-    let msg = env.refused(&[
-        "roster",
-        "import",
-        no_header.to_str().unwrap(),
-        "--school",
-        "10075",
-    ]);
+    let msg = env.refused_import(&no_header);
     assert!(msg.contains("表头"), "{msg}");
 
     // Over the 50 MB default: refused from its size, before it is read.
     let big = env.path("big.xlsx");
     let f = std::fs::File::create(&big).unwrap();
     f.set_len(50 * 1024 * 1024 + 1).unwrap();
-    let msg = env.refused(&[
-        "roster",
-        "import",
-        big.to_str().unwrap(),
-        "--school",
-        "10075",
-    ]);
+    let msg = env.refused_import(&big);
     assert!(msg.contains("过大"), "{msg}");
 
     // Unknown school or category in the flags.
