@@ -3,6 +3,7 @@
 
 mod commands;
 mod error;
+pub mod rendering;
 mod state;
 
 use state::AppState;

@@ -44,9 +44,9 @@ function descendants(pid) {
   return out;
 }
 
-function pssKb(pid) {
+function pssKb(pid, field = "Pss") {
   try {
-    const m = /Pss:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
     return m ? Number(m[1]) : 0;
   } catch {
     return 0;
@@ -78,6 +78,23 @@ try {
       args: [],
     })
   ).value;
+  // Where the jump's time goes: one page over IPC, and one animation frame.
+  const probe = (
+    await s.cmd("POST", "/execute/async", {
+      script: `const done = arguments[arguments.length - 1];
+        const inv = window.__TAURI_INTERNALS__.invoke;
+        (async () => {
+          const keys = await inv('student_keys', { filter: { school: null, state: null, category: null, department: null, class_name: null, search: null, import_id: null } });
+          const page = keys.slice(keys.length - 200);
+          const ipc = [];
+          for (let i = 0; i < 5; i++) { const t = performance.now(); await inv('students_by_keys', { keys: page }); ipc.push(performance.now() - t); }
+          const raf = [];
+          for (let i = 0; i < 5; i++) { const t = performance.now(); await new Promise((r) => requestAnimationFrame(r)); raf.push(performance.now() - t); }
+          done({ ipc, raf });
+        })().catch((e) => done({ error: String(e) }));`,
+      args: [],
+    })
+  ).value;
   await new Promise((r) => setTimeout(r, 3000));
   const appPid = Number(execFileSync("pgrep", ["-n", "-f", app]).toString().trim());
   const pids = descendants(appPid);
@@ -87,13 +104,15 @@ try {
   console.log(`  cold start to first rows on the progress screen (incl. WebDriver session): ${coldStart.toFixed(0)} ms`);
   console.log(`  rows in the DOM: ${domRows}`);
   console.log(`  jump to the end until the last student is drawn: ${jump.toFixed(0)} ms`);
+  console.log(`  detail: one page of 200 over IPC ${JSON.stringify(probe.ipc?.map((x) => Math.round(x)) ?? probe)} ms; animation frames ${JSON.stringify(probe.raf?.map((x) => Math.round(x)))} ms`);
   console.log(`  idle memory, PSS of ${pids.length} processes (app + WebKit): ${(pss / 1024).toFixed(0)} MB`);
   for (const p of pids) {
     let name = "?";
     try {
       name = readFileSync(`/proc/${p}/comm`, "utf8").trim();
     } catch {}
-    console.log(`    ${name} (${p}): ${(pssKb(p) / 1024).toFixed(0)} MB`);
+    const mb = (f) => (pssKb(p, f) / 1024).toFixed(0);
+    console.log(`    ${name} (${p}): ${mb("Pss")} MB (anonymous ${mb("Pss_Anon")}, files ${mb("Pss_File")}, shared memory ${mb("Pss_Shmem")})`);
   }
   console.log(`  binary size: ${(size / 1024 / 1024).toFixed(1)} MB (${app})`);
 } finally {
