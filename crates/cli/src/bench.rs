@@ -20,6 +20,25 @@ pub enum BenchCmd {
         #[arg(long)]
         keep: Option<std::path::PathBuf>,
     },
+    /// Standard photo: a 24-megapixel capture made from SOURCE (a real portrait); times a plain
+    /// decode and the whole pipeline on one core with peak memory, then a batch on two cores.
+    Photo {
+        source: std::path::PathBuf,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        #[arg(long, default_value_t = 200)]
+        batch: usize,
+        /// Keep the generated capture in this folder.
+        #[arg(long)]
+        keep: Option<std::path::PathBuf>,
+    },
+    /// The measuring half of `bench photo` (run pinned to one core by it).
+    #[command(hide = true)]
+    PhotoChild {
+        capture: std::path::PathBuf,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
 }
 
 /// With PHOTOROLL_REPORT_PEAK=1 the process prints its peak resident memory on exit (Linux:
@@ -42,7 +61,16 @@ pub fn report_peak_memory() {
 }
 
 pub async fn run(cmd: BenchCmd) -> Result<()> {
-    let BenchCmd::Roster { rows, keep } = cmd;
+    let (rows, keep) = match cmd {
+        BenchCmd::Roster { rows, keep } => (rows, keep),
+        BenchCmd::Photo {
+            source,
+            runs,
+            batch,
+            keep,
+        } => return crate::bench_photo::run(source, runs, batch, keep),
+        BenchCmd::PhotoChild { capture, runs } => return crate::bench_photo::child(&capture, runs),
+    };
     let tmp = tempfile::tempdir()?;
     let work_dir = match &keep {
         Some(k) => {

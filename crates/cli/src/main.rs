@@ -4,6 +4,8 @@
 //! 1 something failed on this machine.
 
 mod bench;
+mod bench_photo;
+mod photo;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -58,6 +60,9 @@ enum Command {
     },
     /// Restore a backup into the data folder, which must be empty.
     Restore { file: PathBuf },
+    /// The standard photo: standardize a capture, check a finished photo.
+    #[command(subcommand)]
+    Photo(photo::PhotoCmd),
     /// Benchmarks (run on a release build).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -413,6 +418,7 @@ async fn run(cli: Cli) -> Result<()> {
             println!("已恢复数据库和 {n} 张照片到 {}", dir.display());
             Ok(())
         }
+        Command::Photo(cmd) => photo::run(cmd),
         Command::Bench(cmd) => bench::run(cmd).await,
     }
 }

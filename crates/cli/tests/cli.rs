@@ -711,3 +711,138 @@ fn walk(dir: &Path) -> Vec<String> {
     }
     out
 }
+
+fn face(name: &str) -> String {
+    fixture(&format!("faces/{name}")).display().to_string()
+}
+
+#[test]
+fn photo_standardize_writes_the_photo_and_prints_the_report() {
+    let env = Env::new();
+    let out = env.path("std.jpg");
+    let report = env.json(&[
+        "photo",
+        "standardize",
+        &face("portrait-grace-hopper.jpg"),
+        "-o",
+        out.to_str().unwrap(),
+        "--background",
+        "white",
+        "--json",
+    ]);
+    assert_eq!(report["output"], out.to_str().unwrap());
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(report["encoding"]["bytes"], bytes.len());
+    assert!((20 * 1024..=40 * 1024).contains(&bytes.len()));
+    let checks = report["checks"].as_array().unwrap();
+    for code in [
+        "face_count",
+        "face_size",
+        "face_position",
+        "head_top_margin",
+        "roll",
+        "yaw",
+        "pitch",
+        "sharpness",
+        "exposure",
+    ] {
+        let c = checks
+            .iter()
+            .find(|c| c["code"] == code)
+            .unwrap_or_else(|| panic!("{code}"));
+        assert!(c["score"].is_number() && c["message"].is_string(), "{c}");
+    }
+    for key in ["box", "landmarks", "score"] {
+        assert!(!report["face"][key].is_null(), "face.{key}");
+    }
+    assert!(report["timings_ms"]["total"].as_f64().unwrap() > 0.0);
+    assert!(report["crop"]["scale"].as_f64().unwrap() > 0.0);
+
+    // The delivery checker accepts it.
+    let checked = env.json(&["photo", "check", out.to_str().unwrap(), "--json"]);
+    assert!(
+        checked["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["passed"] == true),
+        "{checked}"
+    );
+}
+
+#[test]
+fn photo_standardize_with_failed_checks_still_exits_0() {
+    let env = Env::new();
+    let out = env.path("turned.jpg");
+    let report = env.json(&[
+        "photo",
+        "standardize",
+        &face("portrait-obama-turned.jpg"),
+        "-o",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(out.exists());
+    let yaw = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "yaw")
+        .unwrap()
+        .clone();
+    assert_eq!(yaw["passed"], false);
+    assert!(yaw["message"].as_str().unwrap().contains("正对镜头"));
+}
+
+#[test]
+fn photo_standardize_refuses_what_cannot_become_a_photo_and_writes_nothing() {
+    let env = Env::new();
+    let out = env.path("none.jpg");
+    // No face: the report says so on stdout, exit 2, no file.
+    let run = env.run(&[
+        "photo",
+        "standardize",
+        &face("no-face-coffee.png"),
+        "-o",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    let report: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert!(report["output"].is_null());
+    assert_eq!(report["checks"][0]["code"], "face_count");
+    assert!(!out.exists());
+    // Not an image.
+    let junk = env.path("junk.jpg");
+    std::fs::write(&junk, b"this is not a photo").unwrap();
+    let msg = env.refused(&[
+        "photo",
+        "standardize",
+        junk.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        msg.contains("无法生成标准照") || msg.contains("JPEG"),
+        "{msg}"
+    );
+    assert!(!out.exists());
+    // A bad background colour.
+    let msg = env.refused(&[
+        "photo",
+        "standardize",
+        &face("astronaut.png"),
+        "-o",
+        out.to_str().unwrap(),
+        "--background",
+        "#12",
+    ]);
+    assert!(msg.contains("背景颜色"), "{msg}");
+}
+
+#[test]
+fn photo_check_fails_a_photo_of_the_wrong_size() {
+    let env = Env::new();
+    let msg = env.refused(&["photo", "check", &face("portrait-obama.jpg")]);
+    assert!(msg.contains("不符合规格"), "{msg}");
+}
