@@ -432,14 +432,25 @@ pub fn find_head_top(image: &RgbImage, face: &Rect, start_row: u32) -> HeadTop {
         return HeadTop::Unknown;
     }
     let limit = face.y.clamp(0.0, image.height as f32) as u32;
-    for y in start_row..limit {
-        let differing = (x0..x1)
+    let differing = |y: u32, from: u32, to: u32| {
+        (from..to)
             .filter(|&x| {
                 let p = image.pixel(x, y);
                 dist(&wall, &[p[0] as f32, p[1] as f32, p[2] as f32]) > 45.0
             })
-            .count();
-        if differing as f32 >= 0.25 * (x1 - x0) as f32 {
+            .count() as f32
+            / (to - from).max(1) as f32
+    };
+    for y in start_row..limit {
+        if differing(y, x0, x1) >= 0.25 {
+            // Hair rises in the middle while the wall goes on at both sides; when the sides
+            // change too, the "wall" was something else (curtains, a window) and says nothing.
+            let side = |k: f32| (c.x + k * face.w).clamp(0.0, image.width as f32) as u32;
+            let left = differing(y, side(-1.1), side(-0.75));
+            let right = differing(y, side(0.75), side(1.1));
+            if left > 0.5 || right > 0.5 {
+                return HeadTop::Unknown;
+            }
             return if y == start_row {
                 HeadTop::CutOff
             } else {

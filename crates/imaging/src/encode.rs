@@ -21,10 +21,21 @@ pub struct Encoded {
 }
 
 pub fn encode_at(image: &RgbImage, quality: u8, dpi: u16) -> Result<Vec<u8>, EncodeError> {
+    encode_with(image, quality, dpi, true)
+}
+
+/// Optimised Huffman tables save 5–10% of the file for a second pass over the data; the
+/// quality search probes without them (a file that fits without them fits with them).
+fn encode_with(
+    image: &RgbImage,
+    quality: u8,
+    dpi: u16,
+    optimize: bool,
+) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::with_capacity(64 * 1024);
     let mut encoder = Encoder::new(&mut out, quality);
     encoder.set_density(PixelDensity::dpi(dpi));
-    encoder.set_optimized_huffman_tables(true);
+    encoder.set_optimized_huffman_tables(optimize);
     encoder
         .encode(
             &image.data,
@@ -37,15 +48,16 @@ pub fn encode_at(image: &RgbImage, quality: u8, dpi: u16) -> Result<Vec<u8>, Enc
 }
 
 /// The highest quality whose file fits under the window's top; file size grows with quality,
-/// so a binary search over `min_quality..=100` needs about six encodes.
+/// so a binary search over `min_quality..=100` needs about six quick probes and one final
+/// encode with optimised tables.
 pub fn encode_in_window(image: &RgbImage, spec: &PhotoSpec) -> Result<Encoded, EncodeError> {
     let (mut lo, mut hi) = (spec.min_quality.clamp(1, 100), 100u8);
-    let mut best: Option<(u8, Vec<u8>)> = None;
+    let mut best: Option<u8> = None;
     while lo <= hi {
         let q = lo + (hi - lo) / 2;
-        let bytes = encode_at(image, q, spec.dpi)?;
-        if bytes.len() <= spec.max_bytes {
-            best = Some((q, bytes));
+        let size = encode_with(image, q, spec.dpi, false)?.len();
+        if size <= spec.max_bytes {
+            best = Some(q);
             lo = q + 1;
         } else {
             if q == 0 {
@@ -55,11 +67,14 @@ pub fn encode_in_window(image: &RgbImage, spec: &PhotoSpec) -> Result<Encoded, E
         }
     }
     match best {
-        Some((quality, bytes)) => Ok(Encoded {
-            in_window: bytes.len() >= spec.min_bytes,
-            bytes,
-            quality,
-        }),
+        Some(quality) => {
+            let bytes = encode_at(image, quality, spec.dpi)?;
+            Ok(Encoded {
+                in_window: bytes.len() >= spec.min_bytes,
+                bytes,
+                quality,
+            })
+        }
         None => {
             // Even the lowest allowed quality is too big: keep it and say so.
             let quality = spec.min_quality.clamp(1, 100);

@@ -11,6 +11,10 @@ use serde::Serialize;
 /// width, used when the hair cannot be told from the wall.
 pub const HAIR_ABOVE_EYES: f32 = 0.85;
 
+/// The skull alone above the eyes, short hair included: a head shorter than this above its eyes
+/// does not exist, so a capture edge below it has cut the head off.
+pub const MIN_HEAD_ABOVE_EYES: f32 = 0.65;
+
 /// A similarity transform from the (decoded) capture to the output:
 /// `out = eye_out + scale * R(angle) * (p - eye)`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -79,12 +83,20 @@ pub fn plan(image: &RgbImage, face: &Detection, roll_deg: f32, spec: &PhotoSpec)
         constrained: false,
         head_top_measured: false,
     };
-    // Measure the hair on a preview with the default placement, then place it.
-    let preview = render(image, &framing, spec);
-    let hair_above_eyes = match head_top_in(&preview, face, &framing) {
+    // Measure the hair on a half-size preview with the default placement, then place it.
+    let half = Framing {
+        scale: framing.scale / 2.0,
+        eye_out: Point {
+            x: framing.eye_out.x / 2.0,
+            y: framing.eye_out.y / 2.0,
+        },
+        ..framing
+    };
+    let preview = sample_directly(image, &half, spec.width / 2, spec.height / 2);
+    let hair_above_eyes = match head_top_in(&preview, face, &half) {
         HeadTop::At(y) => {
             framing.head_top_measured = true;
-            framing.eye_out.y - y
+            framing.eye_out.y - 2.0 * y
         }
         HeadTop::CutOff | HeadTop::Unknown => HAIR_ABOVE_EYES * face.bbox.w * framing.scale,
     };
@@ -191,12 +203,11 @@ pub fn head_top_in(output: &RgbImage, face: &Detection, framing: &Framing) -> He
                 < 0.0
         })
         .count() as u32;
+    let least_head_top = face_out.landmarks.eye_centre().y - MIN_HEAD_ABOVE_EYES * face_out.bbox.w;
     match find_head_top(output, &face_out.bbox, padded) {
-        // Where the wall cannot be read, the usual head height above the eyes still says
-        // whether the head runs past the capture's top edge.
-        HeadTop::Unknown if padded > 0 && estimated_head_top(&face_out) < padded as f32 => {
-            HeadTop::CutOff
-        }
+        // Where the wall cannot be read, the least head height above the eyes anyone has
+        // still says when the head runs past the capture's top edge.
+        HeadTop::Unknown if padded > 0 && least_head_top < padded as f32 => HeadTop::CutOff,
         other => other,
     }
 }
@@ -204,6 +215,27 @@ pub fn head_top_in(output: &RgbImage, face: &Detection, framing: &Framing) -> He
 /// Where the top of the hair usually is, from the eyes and the face's width.
 pub fn estimated_head_top(face: &Detection) -> f32 {
     face.landmarks.eye_centre().y - HAIR_ABOVE_EYES * face.bbox.w
+}
+
+/// One bilinear sample per output pixel: aliased when shrinking, good enough to find a hairline.
+fn sample_directly(image: &RgbImage, f: &Framing, width: u32, height: u32) -> RgbImage {
+    let edge = top_edge_colour(image);
+    let mut out = RgbImage::new(width.max(1), height.max(1));
+    for v in 0..out.height {
+        for u in 0..out.width {
+            let p = f.inverse(Point {
+                x: u as f32 + 0.5,
+                y: v as f32 + 0.5,
+            });
+            let rgb = if p.y < -0.5 {
+                edge
+            } else {
+                image.sample(p.x - 0.5, p.y - 0.5).map(|c| c.round() as u8)
+            };
+            out.put(u, v, rgb);
+        }
+    }
+    out
 }
 
 /// Renders the framing: the capture is resampled at its own resolution (bilinear, rotated) into
