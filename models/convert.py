@@ -1,22 +1,28 @@
 #!/usr/bin/env python3
-"""Convert the MediaPipe BlazeFace face detectors from TFLite to ONNX.
+"""Convert MediaPipe's face detectors and selfie segmenter from TFLite to ONNX.
 
-Why this exists: the app runs the detectors with `tract-onnx`, and tract cannot
-run the original .tflite files (fp16 DEQUANTIZE, etc.). The models are small
-plain CNNs, so a direct op-by-op translation is simpler and more auditable than
-a general converter (tf2onnx would drag in all of TensorFlow).
+Why this exists: the app runs the models with `tract-onnx`, and tract cannot
+run the original .tflite files (fp16 DEQUANTIZE, a MediaPipe custom op, etc.).
+The models are small plain CNNs, so a direct op-by-op translation is simpler
+and more auditable than a general converter (tf2onnx would drag in all of
+TensorFlow).
 
 Usage:
     convert.py --out-dir DIR SRC [SRC ...]
 
-SRC is a .tflite file or a folder holding `face_detection_short_range.tflite`
-and/or `face_detection_full_range.tflite` (see fetch.sh). Each
-`<name>.tflite` becomes `DIR/<name>.onnx`. Nothing is downloaded here.
+SRC is a .tflite file named after one of KNOWN_MODELS or a folder holding any
+of `face_detection_short_range.tflite`, `face_detection_full_range.tflite` and
+`selfie_segmentation.tflite` (see fetch.sh). Each `<name>.tflite` becomes
+`DIR/<name>.onnx`. Nothing is downloaded here.
 
-The produced graph (opset 13, IR 7):
-  input  "input"          float32 [1, H, W, 3]  NHWC, RGB scaled to [-1, 1]
-  output "regressors"     float32 [1, N, 16]
-  output "classificators" float32 [1, N, 1]     (raw logits)
+The produced graphs (opset 13, IR 7):
+  face detectors:
+    input  "input"          float32 [1, H, W, 3]  NHWC, RGB scaled to [-1, 1]
+    output "regressors"     float32 [1, N, 16]
+    output "classificators" float32 [1, N, 1]     (raw logits)
+  selfie segmentation:
+    input  "input"          float32 [1, 256, 256, 3]  NHWC, RGB scaled to [0, 1]
+    output "mask"           float32 [1, 256, 256, 1]  NHWC, person probability
 The input stays NHWC like the TFLite model (one Transpose to NCHW at the start),
 so pre-processing code is the same for both runtimes.
 
@@ -40,13 +46,26 @@ IR_VERSION = 7  # the lowest IR version that carries opset 13: widest runtime su
 PRODUCER_NAME = "photoroll-models-convert"
 PRODUCER_VERSION = "1"
 
-# The TFLite model's outputs are [regressors, classificators] in this order for
-# both detectors (the full-range file calls them reshaped_*_face_4); we give them
-# the same names in both ONNX files so Rust code needs no per-model names.
-OUTPUT_NAMES = ("regressors", "classificators")
-OUTPUT_LAST_DIMS = (16, 1)
-
-KNOWN_MODELS = ("face_detection_short_range", "face_detection_full_range")
+# Per model: the ONNX names of the TFLite outputs (in TFLite order), a check of
+# each output's shape, and the doc string stored in the graph. The detectors'
+# outputs are [regressors, classificators] in this order (the full-range file
+# calls them reshaped_*_face_4); both ONNX files use the same names so Rust
+# code needs no per-model names.
+_FACE = dict(
+    outputs=("regressors", "classificators"),
+    check_shape=lambda k, s: len(s) == 3 and s[2] == (16, 1)[k],
+    doc="Input NHWC RGB in [-1,1]; outputs are raw box/keypoint regressions and score logits "
+        "per SSD anchor. See models/PROVENANCE.md.")
+MODELS = {
+    "face_detection_short_range": _FACE,
+    "face_detection_full_range": _FACE,
+    "selfie_segmentation": dict(
+        outputs=("mask",),
+        check_shape=lambda k, s: s == [1, 256, 256, 1],
+        doc="Input NHWC RGB in [0,1] (the whole image stretched to 256x256); output NHWC "
+            "person probability per pixel. See models/PROVENANCE.md."),
+}
+KNOWN_MODELS = tuple(MODELS)
 
 _OPNAMES = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
 _ACT = {v: k for k, v in vars(tflite.ActivationFunctionType).items() if not k.startswith("_")}
@@ -82,6 +101,7 @@ class Converter:
         self.consts = {}  # tflite tensor index -> np.ndarray (folded constants)
         self.names = {}  # tflite tensor index -> onnx tensor name
         self.nchw = set()  # onnx names that hold NCHW views of NHWC tensors
+        self.scalars = {}  # float value -> name of a shared scalar initializer
         self._uid = 0
 
     # ---- helpers -------------------------------------------------------------
@@ -122,6 +142,12 @@ class Converter:
         name = self.fresh(stem)
         self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(arr), name))
         return name
+
+    def scalar(self, value):
+        """A float32 scalar initializer, shared by every use of the same value."""
+        if value not in self.scalars:
+            self.scalars[value] = self.add_init("scalar", np.array(value, np.float32))
+        return self.scalars[value]
 
     def node(self, op_type, inputs, stem, outputs=None, **attrs):
         outputs = outputs or [self.fresh(stem)]
@@ -238,18 +264,47 @@ class Converter:
     def op_depthwise_conv_2d(self, op, opts):
         self._conv(op, opts, depthwise=True)
 
-    def op_add(self, op, opts):
-        c = tflite.AddOptions()
+    def _binary(self, op, opts, options_cls, onnx_op, stem):
+        c = options_cls()
         c.Init(opts.Bytes, opts.Pos)
         a_idx, b_idx = op.Inputs(0), op.Inputs(1)
-        if self.shape(a_idx) != self.shape(b_idx):
-            # Only same-shape adds occur (residual connections); broadcasting an
-            # NHWC operand against an NCHW one would need axis remapping.
-            raise ValueError("broadcasting ADD is not supported")
-        four_d = len(self.shape(a_idx)) == 4
-        y = self.node("Add", [self.act_in(a_idx, four_d), self.act_in(b_idx, four_d)], "add")
+        a_shape, b_shape = self.shape(a_idx), self.shape(b_idx)
+        if a_shape != b_shape and not (len(a_shape) == len(b_shape) == 4 and all(
+                p == q or 1 in (p, q) for p, q in zip(a_shape, b_shape))):
+            # Residual adds have equal shapes; the squeeze-and-excitation MULs
+            # scale [1,H,W,C] by [1,1,1,C]. Both operands of a 4-D op are
+            # transposed to NCHW alike, so such broadcasts stay valid. Other
+            # broadcasts (e.g. an NHWC operand against a lower-rank one) would
+            # need axis remapping.
+            raise ValueError(f"broadcasting {onnx_op} of {a_shape} and {b_shape} is not supported")
+        four_d = len(a_shape) == 4
+        y = self.node(onnx_op, [self.act_in(a_idx, four_d), self.act_in(b_idx, four_d)], stem)
         y = self.fused_act(y, c.FusedActivationFunction(), "act")
         self.set_out(op.Outputs(0), y, four_d)
+
+    def op_add(self, op, opts):
+        self._binary(op, opts, tflite.AddOptions, "Add", "add")
+
+    def op_mul(self, op, opts):
+        self._binary(op, opts, tflite.MulOptions, "Mul", "mul")
+
+    def _unary(self, op, make):
+        x_idx = op.Inputs(0)
+        four_d = len(self.shape(x_idx)) == 4
+        self.set_out(op.Outputs(0), make(self.act_in(x_idx, four_d)), four_d)
+
+    def op_logistic(self, op, _opts):
+        self._unary(op, lambda x: self.node("Sigmoid", [x], "sigmoid"))
+
+    def op_hard_swish(self, op, _opts):
+        # ONNX HardSwish only exists from opset 14: spell out TFLite's
+        # x * min(max(x + 3, 0), 6) / 6 with opset-13 ops.
+        def make(x):
+            t = self.node("Add", [x, self.scalar(3.0)], "hswish_add")
+            t = self.node("Clip", [t, self.scalar(0.0), self.scalar(6.0)], "hswish_clip")
+            t = self.node("Mul", [x, t], "hswish_mul")
+            return self.node("Div", [t, self.scalar(6.0)], "hswish")
+        self._unary(op, make)
 
     def op_relu(self, op, _opts):
         x_idx = op.Inputs(0)
@@ -279,6 +334,61 @@ class Converter:
         pads = self.pads_for(c.Padding(), self.shape(x_idx)[1:3], k, s, [1, 1])
         y = self.node("MaxPool", [self.act_in(x_idx)], "maxpool", kernel_shape=k, strides=s, pads=pads)
         y = self.fused_act(y, c.FusedActivationFunction(), "act")
+        self.set_out(op.Outputs(0), y, True)
+
+    def op_average_pool_2d(self, op, opts):
+        c = tflite.Pool2DOptions()
+        c.Init(opts.Bytes, opts.Pos)
+        x_idx = op.Inputs(0)
+        k = [c.FilterHeight(), c.FilterWidth()]
+        s = [c.StrideH(), c.StrideW()]
+        # TFLite averages over the cells inside the image only (padding is not
+        # counted), which is ONNX count_include_pad=0. (The segmentation model
+        # only has VALID global pools, kernel = input size, where both agree.)
+        pads = self.pads_for(c.Padding(), self.shape(x_idx)[1:3], k, s, [1, 1])
+        y = self.node("AveragePool", [self.act_in(x_idx)], "avgpool", kernel_shape=k, strides=s,
+                      pads=pads, count_include_pad=0)
+        y = self.fused_act(y, c.FusedActivationFunction(), "act")
+        self.set_out(op.Outputs(0), y, True)
+
+    def op_custom_convolution2dtransposebias(self, op, _opts):
+        """MediaPipe's custom transposed convolution with bias.
+
+        Inputs: data [1, H, W, Cin], weights OHWI [Cout, kh, kw, Cin], bias
+        [Cout]. custom_options is a raw TfLiteTransposeConvParams struct
+        {int32 padding (1 = SAME, 2 = VALID), int32 stride_w, int32 stride_h}.
+        Output size is s*(in-1) + k - pad with pad = max(0, k - (in-1) % s - 1)
+        for SAME (0 for VALID), of which pad // 2 is cut at the top/left and
+        the rest at the bottom/right (mediapipe/util/tflite/operations/
+        transpose_conv_bias.cc). That is ONNX ConvTranspose with explicit pads.
+        """
+        raw = op.CustomOptionsAsNumpy().tobytes()
+        if len(raw) != 12:
+            raise ValueError(f"unexpected Convolution2DTransposeBias options {raw.hex()}")
+        padding, stride_w, stride_h = (int(v) for v in np.frombuffer(raw, "<i4"))
+        if padding not in (1, 2):
+            raise ValueError(f"unsupported Convolution2DTransposeBias padding {padding}")
+        x_idx = op.Inputs(0)
+        w, b = self.const_data(op.Inputs(1)), self.const_data(op.Inputs(2))
+        if w is None or b is None:
+            raise ValueError("Convolution2DTransposeBias with non-constant weights is not supported")
+        cout, kh, kw, cin = w.shape
+        _, in_h, in_w, in_c = self.shape(x_idx)
+        if in_c != cin or b.shape != (cout,):
+            raise ValueError("Convolution2DTransposeBias weight/bias/channel mismatch")
+        pad = [0, 0]
+        if padding == 1:
+            pad = [max(0, k - (n - 1) % s - 1) for k, n, s in zip((kh, kw), (in_h, in_w), (stride_h, stride_w))]
+        out_hw = [s * (n - 1) + k - p for s, n, k, p in
+                  zip((stride_h, stride_w), (in_h, in_w), (kh, kw), pad)]
+        if [1] + out_hw + [cout] != self.shape(op.Outputs(0)):
+            raise ValueError("Convolution2DTransposeBias output shape mismatch")
+        pads = [p // 2 for p in pad] + [p - p // 2 for p in pad]
+        # ONNX ConvTranspose weights are [Cin, Cout, kh, kw].
+        inputs = [self.act_in(x_idx), self.add_init("weight", w.astype(np.float32).transpose(3, 0, 1, 2)),
+                  self.add_init("bias", b.astype(np.float32))]
+        y = self.node("ConvTranspose", inputs, "deconv", kernel_shape=[kh, kw],
+                      strides=[stride_h, stride_w], pads=pads)
         self.set_out(op.Outputs(0), y, True)
 
     def op_resize_bilinear(self, op, opts):
@@ -324,10 +434,11 @@ class Converter:
 
     # ---- driver --------------------------------------------------------------
 
-    def convert(self, graph_name, doc):
+    def convert(self, graph_name, doc, spec):
         g = self.g
-        if g.InputsLength() != 1 or g.OutputsLength() != 2:
-            raise ValueError("expected 1 input and 2 outputs")
+        output_names = spec["outputs"]
+        if g.InputsLength() != 1 or g.OutputsLength() != len(output_names):
+            raise ValueError(f"expected 1 input and {len(output_names)} output(s)")
         in_idx = g.Inputs(0)
         in_shape = self.shape(in_idx)
         if len(in_shape) != 4 or in_shape[0] != 1 or in_shape[3] != 3:
@@ -341,20 +452,23 @@ class Converter:
             # deprecated byte; older files only fill the deprecated byte.
             code = max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode())
             opname = _OPNAMES.get(code, str(code))
+            if opname == "CUSTOM":
+                opname = "CUSTOM_" + oc.CustomCode().decode()
             handler = getattr(self, "op_" + opname.lower(), None)
             if handler is None:
                 raise ValueError(f"unsupported TFLite op {opname} (operator #{i})")
             handler(op, op.BuiltinOptions())
 
         outputs = []
-        for k in range(2):
+        for k, out_name in enumerate(output_names):
             idx = g.Outputs(k)
             shape = self.shape(idx)
-            if len(shape) != 3 or shape[2] != OUTPUT_LAST_DIMS[k]:
+            if not spec["check_shape"](k, shape):
                 raise ValueError(f"output {k} has unexpected shape {shape}")
             # An Identity gives the output a stable, model-independent name.
-            self.node("Identity", [self.act_in(idx)], "out", outputs=[OUTPUT_NAMES[k]])
-            outputs.append(helper.make_tensor_value_info(OUTPUT_NAMES[k], TensorProto.FLOAT, shape))
+            # 4-D outputs go back to NHWC, the TFLite layout.
+            self.node("Identity", [self.act_in(idx, want_nchw=False)], "out", outputs=[out_name])
+            outputs.append(helper.make_tensor_value_info(out_name, TensorProto.FLOAT, shape))
 
         graph = helper.make_graph(
             self.nodes, graph_name,
@@ -369,12 +483,13 @@ class Converter:
 
 def convert_file(src, out_dir):
     stem = os.path.splitext(os.path.basename(src))[0]
+    if stem not in MODELS:
+        raise ValueError(f"{src}: unknown model (expected one of {', '.join(KNOWN_MODELS)})")
+    spec = MODELS[stem]
     buf = open(src, "rb").read()
     sha = hashlib.sha256(buf).hexdigest()
-    doc = (f"Converted from MediaPipe {stem}.tflite (sha256 {sha}), Apache-2.0. "
-           "Input NHWC RGB in [-1,1]; outputs are raw box/keypoint regressions and score logits "
-           "per SSD anchor. See models/PROVENANCE.md.")
-    model = Converter(buf).convert(stem, doc)
+    doc = f"Converted from MediaPipe {stem}.tflite (sha256 {sha}), Apache-2.0. " + spec["doc"]
+    model = Converter(buf).convert(stem, doc, spec)
     out = os.path.join(out_dir, stem + ".onnx")
     data = model.SerializeToString(deterministic=True)
     with open(out, "wb") as f:

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Fetch the MediaPipe BlazeFace .tflite sources from the package registries,
-# check them against pinned SHA-256 sums, and extract them.
+# Fetch the MediaPipe .tflite sources (BlazeFace detectors, selfie
+# segmentation) from the package registries, check them against pinned SHA-256
+# sums, and extract them.
 #
 #   models/fetch.sh DEST_DIR
 #
-# Writes DEST_DIR/face_detection_short_range.tflite (from the PyPI wheel),
+# Writes DEST_DIR/face_detection_short_range.tflite and
+# DEST_DIR/selfie_segmentation.tflite (from the PyPI wheel),
 # DEST_DIR/face_detection_full_range.tflite (from the npm package) and
 # DEST_DIR/LICENSE (the wheel's license file). Needs `python3 -m pip` (or
 # $PYTHON -m pip) and `npm`. The downloads stay in a temporary folder.
@@ -25,6 +27,7 @@ NPM_TGZ=mediapipe-face_detection-${NPM_VERSION}.tgz
 NPM_TGZ_SHA256=a118cde74923dc4435257fbfbb613464a0f58d115dff6314d4ff96c8aebf6419
 SHORT_SHA256=bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8
 FULL_SHA256=99bf9494d84f50acc6617d89873f71bf6635a841ea699c17cb3377f9507cfec3
+SELFIE_SHA256=9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c
 LICENSE_SHA256=8707eef0533987efc5b155d64761eeb6e20793f50b9bd1a68dad1cf4719d0ed8
 
 dl=$(mktemp -d)
@@ -54,6 +57,8 @@ import sys, zipfile
 wheel, dest = sys.argv[1], sys.argv[2]
 members = {
     "mediapipe/modules/face_detection/face_detection_short_range.tflite": "face_detection_short_range.tflite",
+    # The general (256x256) model, not selfie_segmentation_landscape.tflite.
+    "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite": "selfie_segmentation.tflite",
     "mediapipe-0.10.21.dist-info/LICENSE": "LICENSE",
 }
 with zipfile.ZipFile(wheel) as z:
@@ -66,5 +71,6 @@ cp "$dl/package/face_detection_full_range.tflite" "$dest/"
 
 check "$SHORT_SHA256" "$dest/face_detection_short_range.tflite"
 check "$FULL_SHA256" "$dest/face_detection_full_range.tflite"
+check "$SELFIE_SHA256" "$dest/selfie_segmentation.tflite"
 check "$LICENSE_SHA256" "$dest/LICENSE"
 echo "fetch.sh: sources verified in $dest"

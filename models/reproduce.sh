@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Rebuild the committed face-detection ONNX files from their pinned sources and
-# prove they are what is committed, then check them against the TFLite
-# originals (verify.py). Meant for CI: non-interactive, no stdin needed.
+# Rebuild the committed ONNX files (face detection, selfie segmentation) from
+# their pinned sources and prove they are what is committed, then check them
+# against the TFLite originals (verify.py). Meant for CI: non-interactive, no
+# stdin needed.
 #
 #   models/reproduce.sh            # fail unless the rebuild is byte-identical
 #   models/reproduce.sh --update   # maintainers: overwrite the committed files
@@ -9,7 +10,8 @@
 # Environment: PYTHON (a CPython 3.11; default: the first python3.11/python3
 # that is 3.11), MODELS_VENV (default /tmp/photoroll-models-venv, reused while
 # requirements.txt is unchanged), ASTRONAUT_PNG (if set, verify.py draws its
-# detections there).
+# detections there), ASTRONAUT_MASK_PNG (if set, verify.py draws the
+# segmentation mask there).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -68,7 +70,7 @@ PYTHON=$vpy bash "$here/fetch.sh" "$work/src"
 "$vpy" "$here/convert.py" --out-dir "$work/onnx" "$work/src"
 
 status=0
-for f in face_detection_short_range.onnx face_detection_full_range.onnx; do
+for f in face_detection_short_range.onnx face_detection_full_range.onnx selfie_segmentation.onnx; do
   if [ "$update" = 1 ]; then
     cp "$work/onnx/$f" "$here/$f"
     say "updated models/$f"
@@ -88,4 +90,5 @@ fi
 [ "$status" = 0 ] || die "committed files do not match their sources"
 
 # verify.py checks the committed files (just shown identical to the rebuild).
-"$vpy" "$here/verify.py" --tflite-dir "$work/src" --onnx-dir "$here" ${ASTRONAUT_PNG:+--draw "$ASTRONAUT_PNG"}
+"$vpy" "$here/verify.py" --tflite-dir "$work/src" --onnx-dir "$here" \
+  ${ASTRONAUT_PNG:+--draw "$ASTRONAUT_PNG"} ${ASTRONAUT_MASK_PNG:+--draw-mask "$ASTRONAUT_MASK_PNG"}

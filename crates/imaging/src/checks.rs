@@ -18,6 +18,12 @@ pub enum CheckCode {
     Pitch,
     Sharpness,
     Exposure,
+    /// Background replacement (part 2).
+    IlluminationUniformity,
+    ClothingColour,
+    BackgroundSeparation,
+    GlassesGlare,
+    BackgroundUniformity,
     /// Spec checks of a finished file (`photo check` and the encoder's window).
     PixelSize,
     Resolution,
@@ -42,6 +48,14 @@ pub enum ReviewReason {
     NotSinglePerson,
     /// 耳朵/额头被遮挡 (the head is cut off at the top)
     ForeheadCovered,
+    /// 背景不符合要求
+    Background,
+    /// 衣服颜色与背景相近
+    BlueClothes,
+    /// 脸部有阴影
+    Shadow,
+    /// 眼镜反光
+    GlassesGlare,
 }
 
 impl CheckCode {
@@ -56,6 +70,11 @@ impl CheckCode {
             CheckCode::Pitch => "pitch",
             CheckCode::Sharpness => "sharpness",
             CheckCode::Exposure => "exposure",
+            CheckCode::IlluminationUniformity => "illumination_uniformity",
+            CheckCode::ClothingColour => "clothing_colour",
+            CheckCode::BackgroundSeparation => "background_separation",
+            CheckCode::GlassesGlare => "glasses_glare",
+            CheckCode::BackgroundUniformity => "background_uniformity",
             CheckCode::PixelSize => "pixel_size",
             CheckCode::Resolution => "resolution",
             CheckCode::Format => "format",
@@ -70,6 +89,12 @@ impl CheckCode {
             CheckCode::Sharpness => ReviewReason::Blur,
             CheckCode::Exposure => ReviewReason::Exposure,
             CheckCode::HeadTopMargin => ReviewReason::ForeheadCovered,
+            CheckCode::IlluminationUniformity => ReviewReason::Shadow,
+            CheckCode::ClothingColour => ReviewReason::BlueClothes,
+            CheckCode::BackgroundSeparation | CheckCode::BackgroundUniformity => {
+                ReviewReason::Background
+            }
+            CheckCode::GlassesGlare => ReviewReason::GlassesGlare,
             CheckCode::FaceSize
             | CheckCode::FacePosition
             | CheckCode::PixelSize

@@ -62,7 +62,16 @@ impl Framing {
 /// the roll is within range, the hair's top at the middle of its band (by moving the eye line
 /// within its band, then by shrinking the face within its band), centred, and kept inside the
 /// capture at the sides and bottom. Padding is allowed only above the head.
-pub fn plan(image: &RgbImage, face: &Detection, roll_deg: f32, spec: &PhotoSpec) -> Framing {
+///
+/// `hair_above_eyes` (output pixels at the middle face width), when known from a person mask,
+/// replaces the measurement on the preview.
+pub fn plan(
+    image: &RgbImage,
+    face: &Detection,
+    roll_deg: f32,
+    spec: &PhotoSpec,
+    hair_above_eyes: Option<f32>,
+) -> Framing {
     let (ow, oh) = (spec.width as f32, spec.height as f32);
     let angle_deg = if roll_deg.abs() <= spec.max_roll_deg {
         -roll_deg
@@ -93,12 +102,16 @@ pub fn plan(image: &RgbImage, face: &Detection, roll_deg: f32, spec: &PhotoSpec)
         ..framing
     };
     let preview = sample_directly(image, &half, spec.width / 2, spec.height / 2);
-    let hair_above_eyes = match head_top_in(&preview, face, &half) {
-        HeadTop::At(y) => {
+    let hair_above_eyes = match (hair_above_eyes, head_top_in(&preview, face, &half)) {
+        (Some(known), _) => {
+            framing.head_top_measured = true;
+            known
+        }
+        (None, HeadTop::At(y)) => {
             framing.head_top_measured = true;
             framing.eye_out.y - 2.0 * y
         }
-        HeadTop::CutOff | HeadTop::Unknown => HAIR_ABOVE_EYES * face.bbox.w * framing.scale,
+        (None, HeadTop::CutOff | HeadTop::Unknown) => HAIR_ABOVE_EYES * face.bbox.w * framing.scale,
     };
     let eye_band = (spec.eye_line.min + 5.0, spec.eye_line.max - 5.0);
     let wanted_eye = spec.head_top.mid() + hair_above_eyes;

@@ -8,6 +8,7 @@ pub mod decode;
 pub mod detect;
 pub mod encode;
 pub mod framing;
+pub mod matte;
 pub mod raster;
 pub mod spec;
 
@@ -99,6 +100,7 @@ pub struct Timings {
     pub decode: f64,
     pub detect: f64,
     pub frame: f64,
+    pub matte: f64,
     pub checks: f64,
     pub encode: f64,
     pub total: f64,
@@ -116,6 +118,7 @@ pub struct Standardized {
 #[derive(Debug)]
 pub struct Standardizer {
     detector: FaceDetector,
+    segmenter: matte::Segmenter,
     pub spec: PhotoSpec,
     pub limits: DecodeLimits,
 }
@@ -128,6 +131,7 @@ impl Standardizer {
     pub fn new(spec: PhotoSpec) -> Result<Standardizer, ImagingError> {
         Ok(Standardizer {
             detector: FaceDetector::load()?,
+            segmenter: matte::Segmenter::load()?,
             spec,
             limits: DecodeLimits::default(),
         })
@@ -211,7 +215,7 @@ impl Standardizer {
 
         let t = Instant::now();
         let pose = checks::estimate_pose(&face.landmarks);
-        let mut framing = framing::plan(&decoded.image, &face, pose.roll, spec);
+        let mut framing = framing::plan(&decoded.image, &face, pose.roll, spec, None);
         let mut passes = 1;
         // The face is small in the frame: the DCT-scaled decode has too few pixels for the crop.
         if framing.scale > 1.05 && decoded.scale_denominator > 1 {
@@ -227,18 +231,41 @@ impl Standardizer {
             decoded = finer;
             passes = 2;
             report.timings_ms.decode += ms(t2);
-            framing = framing::plan(&decoded.image, &face, pose.roll, spec);
+            framing = framing::plan(&decoded.image, &face, pose.roll, spec, None);
         }
-        let output = framing::render(&decoded.image, &framing, spec);
+        let mut framed = framing::render(&decoded.image, &framing, spec);
         report.timings_ms.frame = ms(t);
+
+        // Background replacement: the person's mask, refined along the hair, the old wall
+        // taken out of the soft edge, the configured colour behind.
+        let t = Instant::now();
+        let mut coarse = self.segmenter.mask(&framed)?;
+        let mut alpha = matte::refine_alpha(&framed, &coarse);
+        // The mask shows the hair against any wall: when it puts the hair outside its band,
+        // frame once more with the measured height (a little over the mask's edge by design).
+        let face_now = face.map(|p| framing.forward(p));
+        if let Some(y) = matte::head_top(&alpha, framed.width, &face_now.bbox)
+            && y > framing.padded_top as f32 + 1.0
+            && !spec.head_top.contains(y)
+        {
+            let at_mid_width = spec.face_width.mid() / face_now.bbox.w.max(1.0);
+            let hair = (framing.eye_out.y - y) * at_mid_width;
+            framing = framing::plan(&decoded.image, &face, pose.roll, spec, Some(hair));
+            framed = framing::render(&decoded.image, &framing, spec);
+            coarse = self.segmenter.mask(&framed)?;
+            alpha = matte::refine_alpha(&framed, &coarse);
+        }
+        let output = matte::composite(&framed, &alpha, spec.background);
+        report.timings_ms.matte = ms(t);
 
         let t = Instant::now();
         let face_out = face.map(|p| framing.forward(p));
-        let head_top = match framing::head_top_in(&output, &face, &framing) {
-            HeadTop::At(y) => Some(y),
-            HeadTop::CutOff => None,
-            // An uneven wall: trust the framing's estimate of where the hair is.
-            HeadTop::Unknown => Some(framing::estimated_head_top(&face_out)),
+        // The mask shows the hair against any wall; the capture's top edge still limits it.
+        let padded = framing.padded_top;
+        let head_top = match matte::head_top(&alpha, framed.width, &face_out.bbox) {
+            Some(y) if padded > 0 && y <= padded as f32 + 1.0 => None,
+            Some(y) => Some(y),
+            None => Some(framing::estimated_head_top(&face_out)),
         };
         let geometry = OutputGeometry {
             face_width: face_out.bbox.w,
@@ -260,6 +287,32 @@ impl Standardizer {
         report
             .checks
             .extend(checks::image_checks(&output, &face_out.bbox, spec));
+        report.checks.push(matte::checks::illumination_uniformity(
+            &framed,
+            &face_out,
+            spec.max_illumination_ratio,
+        ));
+        report.checks.push(matte::checks::clothing_colour(
+            &output,
+            &alpha,
+            spec.background,
+            spec.min_clothing_distance,
+        ));
+        report.checks.push(matte::checks::background_separation(
+            &coarse,
+            spec.max_unsure_mask,
+        ));
+        report.checks.push(matte::checks::glasses_glare(
+            &framed,
+            &face_out,
+            spec.max_glare,
+        ));
+        report.checks.push(matte::checks::background_uniformity(
+            &output,
+            &alpha,
+            spec.background,
+            spec.max_background_deviation,
+        ));
         report.timings_ms.checks = ms(t);
 
         let t = Instant::now();

@@ -31,8 +31,18 @@ pub struct PhotoSpec {
     pub face_luma: Band,
     /// Share of face pixels clipped to black or white.
     pub max_clipped: f32,
-    /// The background colour (used by replacement, next part; recorded in the report now).
+    /// The background colour the person is put onto.
     pub background: [u8; 3],
+    /// Left/right face brightness difference, as a share of the brighter side (阴阳脸).
+    pub max_illumination_ratio: f32,
+    /// Colour distance (RGB) the clothes must keep from the background.
+    pub min_clothing_distance: f32,
+    /// Undecided mask pixels as a share of the person's.
+    pub max_unsure_mask: f32,
+    /// Share of eye-region pixels that are specular highlights.
+    pub max_glare: f32,
+    /// Mean colour distance of the output's background from the configured colour.
+    pub max_background_deviation: f32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -78,6 +88,11 @@ impl Default for PhotoSpec {
             face_luma: Band::new(85.0, 215.0),
             max_clipped: 0.05,
             background: BLUE,
+            max_illumination_ratio: 0.25,
+            min_clothing_distance: 60.0,
+            max_unsure_mask: 0.25,
+            max_glare: 0.02,
+            max_background_deviation: 6.0,
         }
     }
 }

@@ -121,7 +121,8 @@ fn redetect(result: &Standardized) -> (RgbImage, photoroll_imaging::detect::Dete
     let img = decode(bytes, 0, &DecodeLimits::default()).unwrap().image;
     let (faces, _) = standardizer().detector().detect(&img).unwrap();
     assert_eq!(faces.len(), 1, "one face in the output");
-    (img, faces[0])
+    let face = standardizer().detector().refine(&img, &faces[0]).unwrap();
+    (img, face)
 }
 
 #[test]
@@ -555,4 +556,104 @@ mod hostile {
             prop_assert!(r.jpeg.is_some() || r.report.error.is_some() || r.report.check(CheckCode::FaceCount).is_some());
         }
     }
+}
+
+fn spec_with_background(background: [u8; 3]) -> Standardizer {
+    Standardizer::new(PhotoSpec {
+        background,
+        ..PhotoSpec::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn the_background_is_replaced_with_the_configured_colour() {
+    for (colour, name) in [([100u8, 197, 255], "blue"), ([255, 255, 255], "white")] {
+        let s = spec_with_background(colour);
+        let result = s.standardize(&fixture("portrait-obama.jpg"));
+        let r = &result.report;
+        assert!(
+            passed(r, CheckCode::BackgroundUniformity),
+            "{name}: {:?}",
+            r.check(CheckCode::BackgroundUniformity)
+        );
+        assert!(
+            passed(r, CheckCode::BackgroundSeparation),
+            "{name}: {:?}",
+            r.check(CheckCode::BackgroundSeparation)
+        );
+        // The written file's corners and the band above the head are the colour (JPEG ± a little).
+        let img = decode(result.jpeg.as_ref().unwrap(), 0, &DecodeLimits::default())
+            .unwrap()
+            .image;
+        for (x, y) in [(5, 5), (474, 5), (240, 20), (5, 300)] {
+            let p = img.pixel(x, y);
+            let d = (0..3)
+                .map(|k| (p[k] as i32 - colour[k] as i32).abs())
+                .max()
+                .unwrap();
+            assert!(d <= 8, "{name} at ({x},{y}): {p:?}");
+        }
+        // The hair's top is measured on the mask now, and placed in its band.
+        assert!(
+            passed(r, CheckCode::HeadTopMargin),
+            "{name}: {:?}",
+            r.check(CheckCode::HeadTopMargin)
+        );
+    }
+}
+
+#[test]
+fn clothes_the_colour_of_the_background_fail_clothing_colour() {
+    // Obama's suit is a dark navy: on a dark navy background it would vanish.
+    let navy = spec_with_background([30, 36, 52]);
+    let r = navy.standardize(&fixture("portrait-obama.jpg")).report;
+    let c = r.check(CheckCode::ClothingColour).unwrap();
+    assert!(!c.passed, "{c:?}");
+    assert!(passed(
+        &run(&fixture("portrait-obama.jpg")).report,
+        CheckCode::ClothingColour
+    ));
+}
+
+#[test]
+fn one_side_of_the_face_in_shadow_fails_illumination_uniformity() {
+    let img = load("portrait-grace-hopper.jpg");
+    let face = run(&jpeg(&img)).report.face.unwrap().bbox;
+    // Darken everything left of the face's middle, as a light from one side would.
+    let mut shaded = img.clone();
+    let mid = face.centre().x as u32;
+    for y in 0..img.height {
+        for x in 0..mid {
+            let p = img.pixel(x, y);
+            shaded.put(x, y, p.map(|v| (v as f32 * 0.45) as u8));
+        }
+    }
+    let r = run(&jpeg(&shaded)).report;
+    let c = r.check(CheckCode::IlluminationUniformity).unwrap();
+    assert!(!c.passed, "{c:?}");
+    assert!(passed(
+        &run(&jpeg(&img)).report,
+        CheckCode::IlluminationUniformity
+    ));
+}
+
+#[test]
+fn highlights_on_the_glasses_fail_glasses_glare() {
+    let img = load("portrait-grace-hopper.jpg");
+    let clean = run(&jpeg(&img)).report;
+    assert!(passed(&clean, CheckCode::GlassesGlare));
+    // Two specular spots on the lenses, as a flash straight ahead leaves.
+    let l = clean.face.unwrap().landmarks;
+    let mut glare = img.clone();
+    for eye in [l.right_eye, l.left_eye] {
+        for y in (eye.y as u32 - 6)..(eye.y as u32 + 6) {
+            for x in (eye.x as u32 - 9)..(eye.x as u32 + 9) {
+                glare.put(x, y, [255, 255, 255]);
+            }
+        }
+    }
+    let r = run(&jpeg(&glare)).report;
+    let c = r.check(CheckCode::GlassesGlare).unwrap();
+    assert!(!c.passed, "{c:?}");
 }

@@ -1,0 +1,435 @@
+//! Background replacement: MediaPipe's selfie segmentation (converted to ONNX, see
+//! `models/PROVENANCE.md`) gives a coarse person mask; a guided filter on the photo sharpens it
+//! along hair and shoulders; the old wall's colour is taken out of the soft edge
+//! (decontamination) before the person goes onto the new background.
+
+use crate::detect::DetectError;
+use crate::raster::{Filter, RgbImage};
+use tract_onnx::prelude::*;
+
+const SELFIE_SEGMENTATION_ONNX: &[u8] = include_bytes!("../../../models/selfie_segmentation.onnx");
+const MASK_SIDE: u32 = 256;
+
+pub struct Segmenter {
+    plan: std::sync::Arc<TypedRunnableModel>,
+}
+
+impl std::fmt::Debug for Segmenter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Segmenter(selfie_segmentation 256×256)")
+    }
+}
+
+impl Segmenter {
+    pub fn load() -> Result<Segmenter, DetectError> {
+        let n = MASK_SIDE as usize;
+        let plan = tract_onnx::onnx()
+            .model_for_read(&mut std::io::Cursor::new(SELFIE_SEGMENTATION_ONNX))
+            .and_then(|m| m.with_input_fact(0, f32::fact([1, n, n, 3]).into()))
+            .and_then(|m| m.into_optimized())
+            .and_then(|m| m.into_runnable())
+            .map_err(|e| DetectError::Model(e.to_string()))?;
+        Ok(Segmenter { plan })
+    }
+
+    /// The person's probability per pixel of `image`, at `image`'s size. The model sees the image
+    /// squeezed to 256×256 (as MediaPipe feeds it) with RGB in [0, 1].
+    pub fn mask(&self, image: &RgbImage) -> Result<Vec<f32>, DetectError> {
+        let small = image.resized(MASK_SIDE, MASK_SIDE, Filter::Bilinear);
+        let data: Vec<f32> = small.data.iter().map(|&v| v as f32 / 255.0).collect();
+        let n = MASK_SIDE as usize;
+        let tensor = Tensor::from_shape(&[1, n, n, 3], &data)
+            .map_err(|e| DetectError::Inference(e.to_string()))?;
+        let out = self
+            .plan
+            .run(tvec!(tensor.into()))
+            .map_err(|e| DetectError::Inference(e.to_string()))?;
+        let view = out[0]
+            .to_plain_array_view::<f32>()
+            .map_err(|e| DetectError::Inference(e.to_string()))?;
+        let coarse: Vec<f32> = view.iter().map(|v| v.clamp(0.0, 1.0)).collect();
+        if coarse.len() != n * n {
+            return Err(DetectError::Inference("分割模型输出形状不符".into()));
+        }
+        Ok(upsample(&coarse, MASK_SIDE, image.width, image.height))
+    }
+}
+
+/// The top of the hair: the first row where a quarter of the face's middle columns is person.
+pub fn head_top(alpha: &[f32], width: u32, face: &crate::detect::Rect) -> Option<f32> {
+    let w = width as usize;
+    let h = alpha.len() / w.max(1);
+    let c = face.centre();
+    let x0 = (c.x - face.w * 0.3).max(0.0) as usize;
+    let x1 = ((c.x + face.w * 0.3).max(0.0) as usize).min(w);
+    if x1 <= x0 {
+        return None;
+    }
+    let limit = (face.y.max(0.0) as usize).min(h);
+    (0..limit)
+        .find(|&y| {
+            alpha[y * w + x0..y * w + x1]
+                .iter()
+                .filter(|&&a| a > 0.5)
+                .count()
+                * 4
+                >= x1 - x0
+        })
+        .map(|y| y as f32)
+}
+
+/// Bilinear upsampling of a square mask to `w`×`h`.
+pub fn upsample(mask: &[f32], side: u32, w: u32, h: u32) -> Vec<f32> {
+    let mut out = Vec::with_capacity(w as usize * h as usize);
+    let (kx, ky) = (side as f32 / w as f32, side as f32 / h as f32);
+    let last = (side - 1) as f32;
+    for y in 0..h {
+        let sy = ((y as f32 + 0.5) * ky - 0.5).clamp(0.0, last);
+        let (y0, fy) = (sy.floor() as usize, sy.fract());
+        let y1 = (y0 + 1).min(side as usize - 1);
+        for x in 0..w {
+            let sx = ((x as f32 + 0.5) * kx - 0.5).clamp(0.0, last);
+            let (x0, fx) = (sx.floor() as usize, sx.fract());
+            let x1 = (x0 + 1).min(side as usize - 1);
+            let s = side as usize;
+            let top = mask[y0 * s + x0] * (1.0 - fx) + mask[y0 * s + x1] * fx;
+            let bottom = mask[y1 * s + x0] * (1.0 - fx) + mask[y1 * s + x1] * fx;
+            out.push(top * (1.0 - fy) + bottom * fy);
+        }
+    }
+    out
+}
+
+/// Mean over a (2r+1)² window, clipped at the borders, from an integral image: O(1) a pixel.
+pub fn box_mean(values: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
+    let mut integral = vec![0f64; (w + 1) * (h + 1)];
+    for y in 0..h {
+        let mut row = 0f64;
+        for x in 0..w {
+            row += values[y * w + x] as f64;
+            integral[(y + 1) * (w + 1) + x + 1] = integral[y * (w + 1) + x + 1] + row;
+        }
+    }
+    let mut out = Vec::with_capacity(w * h);
+    for y in 0..h {
+        let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
+        for x in 0..w {
+            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
+            let sum = integral[y1 * (w + 1) + x1]
+                - integral[y0 * (w + 1) + x1]
+                - integral[y1 * (w + 1) + x0]
+                + integral[y0 * (w + 1) + x0];
+            out.push((sum / ((y1 - y0) * (x1 - x0)) as f64) as f32);
+        }
+    }
+    out
+}
+
+/// He, Sun and Tang's guided filter with a grey guide (values in [0, 1]): the output follows the
+/// guide's edges (hair against the wall) while keeping the input's values in flat regions.
+pub fn guided_filter(
+    guide: &[f32],
+    input: &[f32],
+    w: usize,
+    h: usize,
+    r: usize,
+    eps: f32,
+) -> Vec<f32> {
+    let mean_i = box_mean(guide, w, h, r);
+    let mean_p = box_mean(input, w, h, r);
+    let ip: Vec<f32> = guide.iter().zip(input).map(|(i, p)| i * p).collect();
+    let ii: Vec<f32> = guide.iter().map(|i| i * i).collect();
+    let corr_ip = box_mean(&ip, w, h, r);
+    let corr_ii = box_mean(&ii, w, h, r);
+    let mut a = Vec::with_capacity(w * h);
+    let mut b = Vec::with_capacity(w * h);
+    for k in 0..w * h {
+        let var = corr_ii[k] - mean_i[k] * mean_i[k];
+        let cov = corr_ip[k] - mean_i[k] * mean_p[k];
+        let ak = cov / (var + eps);
+        a.push(ak);
+        b.push(mean_p[k] - ak * mean_i[k]);
+    }
+    let mean_a = box_mean(&a, w, h, r);
+    let mean_b = box_mean(&b, w, h, r);
+    (0..w * h)
+        .map(|k| (mean_a[k] * guide[k] + mean_b[k]).clamp(0.0, 1.0))
+        .collect()
+}
+
+/// The refined alpha of `image` from a coarse mask at the same size.
+pub fn refine_alpha(image: &RgbImage, coarse: &[f32]) -> Vec<f32> {
+    let (w, h) = (image.width as usize, image.height as usize);
+    let guide: Vec<f32> = image.luma().iter().map(|&v| v as f32 / 255.0).collect();
+    // A radius of a strand's width at output size and a small epsilon keep single hairs.
+    let refined = guided_filter(&guide, coarse, w, h, 6, 1e-3);
+    // Where the model is sure, it stays sure: the filter only decides the uncertain band.
+    refined
+        .iter()
+        .zip(coarse)
+        .map(|(&r, &c)| {
+            if c > 0.97 {
+                1.0
+            } else if c < 0.03 {
+                0.0
+            } else {
+                r
+            }
+        })
+        .collect()
+}
+
+/// Replaces the background: the old wall colour behind each soft-edge pixel is estimated from
+/// the wall nearby (a normalised blur of the pixels with low alpha), removed from the pixel
+/// (F = (I − (1 − α)·W) / α), and the person is laid onto `background`.
+pub fn composite(image: &RgbImage, alpha: &[f32], background: [u8; 3]) -> RgbImage {
+    let (w, h) = (image.width as usize, image.height as usize);
+    let wall_weight: Vec<f32> = alpha.iter().map(|a| (1.0 - a).powi(4)).collect();
+    let weight_mean = box_mean(&wall_weight, w, h, 12);
+    let mut wall = [Vec::new(), Vec::new(), Vec::new()];
+    for (c, out) in wall.iter_mut().enumerate() {
+        let weighted: Vec<f32> = (0..w * h)
+            .map(|k| image.data[k * 3 + c] as f32 * wall_weight[k])
+            .collect();
+        *out = box_mean(&weighted, w, h, 12);
+    }
+    let mut out = RgbImage::new(image.width, image.height);
+    for k in 0..w * h {
+        let a = alpha[k];
+        let mut px = [0u8; 3];
+        for c in 0..3 {
+            let i = image.data[k * 3 + c] as f32;
+            let f = if a > 0.995 || weight_mean[k] < 1e-4 {
+                i
+            } else if a < 0.005 {
+                0.0
+            } else {
+                let wall_c = wall[c][k] / weight_mean[k];
+                ((i - (1.0 - a) * wall_c) / a).clamp(0.0, 255.0)
+            };
+            px[c] = (a * f + (1.0 - a) * background[c] as f32)
+                .round()
+                .clamp(0.0, 255.0) as u8;
+        }
+        out.data[k * 3..k * 3 + 3].copy_from_slice(&px);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn box_mean_is_the_window_mean_clipped_at_borders() {
+        let v: Vec<f32> = (0..9).map(|x| x as f32).collect();
+        let m = box_mean(&v, 3, 3, 1);
+        assert!((m[4] - 4.0).abs() < 1e-6);
+        assert!((m[0] - (0.0 + 1.0 + 3.0 + 4.0) / 4.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn guided_filter_snaps_a_blurred_mask_to_the_guides_edge() {
+        // Guide: a sharp step at x = 10; mask: a ramp over x = 6..14.
+        let (w, h) = (20, 8);
+        let guide: Vec<f32> = (0..w * h)
+            .map(|k| if k % w < 10 { 0.1 } else { 0.9 })
+            .collect();
+        let mask: Vec<f32> = (0..w * h)
+            .map(|k| ((k % w) as f32 - 6.0).clamp(0.0, 8.0) / 8.0)
+            .collect();
+        let out = guided_filter(&guide, &mask, w, h, 4, 1e-4);
+        let row = &out[3 * w..4 * w];
+        assert!(row[8] < 0.3 && row[11] > 0.7, "{row:?}");
+    }
+
+    #[test]
+    fn compositing_removes_the_old_wall_from_a_soft_edge() {
+        // Left: person (dark red); right: a green wall; a 50% edge pixel in between mixes both.
+        let (w, h) = (40u32, 4u32);
+        let mut img = RgbImage::new(w, h);
+        let mut alpha = vec![0f32; (w * h) as usize];
+        for y in 0..h {
+            for x in 0..w {
+                let (a, px) = match x {
+                    0..20 => (1.0, [120, 20, 20]),
+                    // Half the person and half the wall.
+                    20 => (0.5, [60, 110, 10]),
+                    _ => (0.0, [0, 200, 0]),
+                };
+                img.put(x, y, px);
+                alpha[(y * w + x) as usize] = a;
+            }
+        }
+        let out = composite(&img, &alpha, [255, 255, 255]);
+        let edge = out.pixel(20, 1);
+        // 0.5 * person + 0.5 * white, with no green left.
+        assert!(
+            (edge[0] as i32 - 188).abs() <= 3 && (edge[1] as i32 - 138).abs() <= 3,
+            "{edge:?}"
+        );
+        assert_eq!(out.pixel(35, 1), [255, 255, 255]);
+        assert_eq!(out.pixel(5, 1), [120, 20, 20]);
+    }
+}
+
+/// The checks of this part, on the composited output and its alpha.
+pub mod checks {
+    use crate::checks::{Check, CheckCode};
+    use crate::detect::Detection;
+    use crate::raster::{RgbImage, luma};
+
+    fn dist(a: [u8; 3], b: [u8; 3]) -> f32 {
+        let d = |i: usize| a[i] as f32 - b[i] as f32;
+        (d(0) * d(0) + d(1) * d(1) + d(2) * d(2)).sqrt()
+    }
+
+    /// The output's background is the configured colour everywhere the person is not: proof
+    /// that the replacement worked (no wall, no halo left).
+    pub fn background_uniformity(
+        out: &RgbImage,
+        alpha: &[f32],
+        background: [u8; 3],
+        max_mean: f32,
+    ) -> Check {
+        let mut total = 0f32;
+        let mut n = 0f32;
+        for (k, &a) in alpha.iter().enumerate() {
+            if a < 0.02 {
+                let p = [out.data[k * 3], out.data[k * 3 + 1], out.data[k * 3 + 2]];
+                total += dist(p, background);
+                n += 1.0;
+            }
+        }
+        let mean = if n > 0.0 { total / n } else { f32::MAX };
+        Check::new(
+            CheckCode::BackgroundUniformity,
+            mean <= max_mean,
+            mean,
+            format!("平均色差 ≤ {max_mean}"),
+            "背景不够均匀，请换纯色背景墙后重拍",
+        )
+    }
+
+    /// Clothes close to the background colour vanish into it (a blue shirt on blue): the
+    /// person's lowest fifth against the background colour.
+    pub fn clothing_colour(
+        out: &RgbImage,
+        alpha: &[f32],
+        background: [u8; 3],
+        min_distance: f32,
+    ) -> Check {
+        let (w, h) = (out.width as usize, out.height as usize);
+        let mut acc = [0f64; 3];
+        let mut n = 0f64;
+        for y in h * 4 / 5..h {
+            for x in 0..w {
+                let k = y * w + x;
+                if alpha[k] > 0.9 {
+                    for (c, a) in acc.iter_mut().enumerate() {
+                        *a += out.data[k * 3 + c] as f64;
+                    }
+                    n += 1.0;
+                }
+            }
+        }
+        let distance = if n < 1.0 {
+            f32::MAX
+        } else {
+            dist(acc.map(|a| (a / n) as u8), background)
+        };
+        Check::new(
+            CheckCode::ClothingColour,
+            distance >= min_distance,
+            distance.min(999.0),
+            format!("衣服与背景色差 ≥ {min_distance}"),
+            "衣服颜色和背景太接近，请换一件别的颜色的上衣",
+        )
+    }
+
+    /// 阴阳脸: one side of the face much darker than the other.
+    pub fn illumination_uniformity(out: &RgbImage, face: &Detection, max_ratio: f32) -> Check {
+        let b = face.bbox;
+        let (y0, y1) = (
+            (b.y + b.h * 0.25).max(0.0) as u32,
+            ((b.y + b.h * 0.9) as u32).min(out.height),
+        );
+        let mid = b.centre().x;
+        let half = |from: f32, to: f32| {
+            let (x0, x1) = (from.max(0.0) as u32, (to as u32).min(out.width));
+            let mut sum = 0f64;
+            let mut n = 0f64;
+            for y in y0..y1 {
+                for x in x0..x1 {
+                    let p = out.pixel(x, y);
+                    sum += luma(p[0], p[1], p[2]) as f64;
+                    n += 1.0;
+                }
+            }
+            if n == 0.0 { 0.0 } else { (sum / n) as f32 }
+        };
+        let left = half(mid - b.w * 0.35, mid - b.w * 0.05);
+        let right = half(mid + b.w * 0.05, mid + b.w * 0.35);
+        let ratio = (left - right).abs() / left.max(right).max(1.0);
+        Check::new(
+            CheckCode::IlluminationUniformity,
+            ratio <= max_ratio,
+            ratio,
+            format!("左右脸亮度差 ≤ {:.0}%", max_ratio * 100.0),
+            "脸部一侧太暗，请调整灯光让两侧亮度一致",
+        )
+    }
+
+    /// Specular highlights on glasses: near-white, unsaturated pixels around the eyes.
+    pub fn glasses_glare(out: &RgbImage, face: &Detection, max_share: f32) -> Check {
+        let r = (face.bbox.w * 0.12).max(3.0);
+        let mut glare = 0f32;
+        let mut n = 0f32;
+        for eye in [face.landmarks.right_eye, face.landmarks.left_eye] {
+            let (x0, x1) = (
+                (eye.x - r).max(0.0) as u32,
+                ((eye.x + r) as u32).min(out.width),
+            );
+            let (y0, y1) = (
+                (eye.y - r).max(0.0) as u32,
+                ((eye.y + r) as u32).min(out.height),
+            );
+            for y in y0..y1 {
+                for x in x0..x1 {
+                    let p = out.pixel(x, y);
+                    let (mx, mn) = (
+                        p.iter().max().copied().unwrap_or(0),
+                        p.iter().min().copied().unwrap_or(0),
+                    );
+                    if mn >= 235 && mx - mn < 25 {
+                        glare += 1.0;
+                    }
+                    n += 1.0;
+                }
+            }
+        }
+        let share = if n > 0.0 { glare / n } else { 0.0 };
+        Check::new(
+            CheckCode::GlassesGlare,
+            share <= max_share,
+            share,
+            format!("眼部反光 ≤ {:.0}%", max_share * 100.0),
+            "眼镜反光，请摘下眼镜或调整灯光角度",
+        )
+    }
+
+    /// How much of the coarse mask is undecided: a wall busy or close in colour to the person
+    /// leaves a wide band the model cannot call, and the cut-out would not be clean.
+    pub fn background_separation(coarse: &[f32], max_share: f32) -> Check {
+        let person = coarse.iter().filter(|&&m| m > 0.5).count().max(1) as f32;
+        let unsure = coarse.iter().filter(|&&m| m > 0.15 && m < 0.85).count() as f32;
+        let share = unsure / person;
+        Check::new(
+            CheckCode::BackgroundSeparation,
+            share <= max_share,
+            share,
+            format!("不确定区域 ≤ {:.0}%", max_share * 100.0),
+            "背景太杂或颜色和人太接近，无法干净抠图，请换纯色背景",
+        )
+    }
+}
