@@ -72,12 +72,25 @@ pub fn child(capture: &Path, runs: usize) -> Result<()> {
         last = Some(r.report);
     }
     let report = last.expect("runs > 0");
+    // The same without background replacement: the standard photo's part 1 on its own.
+    let keep_wall = Standardizer::new(PhotoSpec {
+        replace_background: false,
+        ..PhotoSpec::default()
+    })?;
+    let mut without = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let r = keep_wall.standardize(&bytes);
+        without.push(t.elapsed().as_secs_f64() * 1000.0);
+        ensure!(r.jpeg.is_some(), "no photo: {:?}", r.report.error);
+    }
     println!(
         "{}",
         serde_json::json!({
             "plain_decode_ms": median(plain),
             "model_load_ms": load,
             "pipeline_ms": median(pipeline),
+            "pipeline_without_matting_ms": median(without),
             "timings_ms": report.timings_ms,
             "scale_denominator": report.source.as_ref().map(|s| s.scale_denominator),
             "decode_passes": report.source.as_ref().map(|s| s.decode_passes),
@@ -142,8 +155,15 @@ pub fn run(source: PathBuf, runs: usize, batch: usize, keep: Option<PathBuf>) ->
     );
     println!("  plain full-size decode (jpeg-decoder): {plain:>7.0} ms");
     println!(
-        "  whole pipeline (decode → detect → frame → checks → encode): {pipeline:>7.0} ms = {:.2}× the plain decode",
+        "  whole pipeline (decode → detect → frame → matte → checks → encode): {pipeline:>7.0} ms = {:.2}× the plain decode",
         pipeline / plain
+    );
+    let without = figures["pipeline_without_matting_ms"]
+        .as_f64()
+        .unwrap_or(f64::NAN);
+    println!(
+        "  same without background replacement: {without:>7.0} ms = {:.2}× the plain decode",
+        without / plain
     );
     println!("  pipeline steps: {}", figures["timings_ms"]);
     println!(

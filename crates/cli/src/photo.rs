@@ -17,6 +17,9 @@ pub enum PhotoCmd {
         /// blue (default), white, grey, or #RRGGBB.
         #[arg(long, default_value = "blue")]
         background: String,
+        /// Keep the capture's own wall (no background replacement).
+        #[arg(long)]
+        keep_background: bool,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -36,11 +39,13 @@ pub fn run(cmd: PhotoCmd) -> Result<()> {
             input,
             output,
             background,
+            keep_background,
             json,
         } => {
             let spec = PhotoSpec {
                 background: parse_background(&background)
                     .or_else(|e| crate::refuse(e.to_string()))?,
+                replace_background: !keep_background,
                 ..PhotoSpec::default()
             };
             let standardizer = Standardizer::new(spec)?;

@@ -239,33 +239,45 @@ impl Standardizer {
         // Background replacement: the person's mask, refined along the hair, the old wall
         // taken out of the soft edge, the configured colour behind.
         let t = Instant::now();
-        let mut coarse = self.segmenter.mask(&framed)?;
-        let mut alpha = matte::refine_alpha(&framed, &coarse);
-        // The mask shows the hair against any wall: when it puts the hair outside its band,
-        // frame once more with the measured height (a little over the mask's edge by design).
-        let face_now = face.map(|p| framing.forward(p));
-        if let Some(y) = matte::head_top(&alpha, framed.width, &face_now.bbox)
-            && y > framing.padded_top as f32 + 1.0
-            && !spec.head_top.contains(y)
-        {
-            let at_mid_width = spec.face_width.mid() / face_now.bbox.w.max(1.0);
-            let hair = (framing.eye_out.y - y) * at_mid_width;
-            framing = framing::plan(&decoded.image, &face, pose.roll, spec, Some(hair));
-            framed = framing::render(&decoded.image, &framing, spec);
-            coarse = self.segmenter.mask(&framed)?;
-            alpha = matte::refine_alpha(&framed, &coarse);
-        }
-        let output = matte::composite(&framed, &alpha, spec.background);
+        let matted = if spec.replace_background {
+            let mut coarse = self.segmenter.mask(&framed)?;
+            let mut alpha = matte::refine_alpha(&framed, &coarse);
+            // The mask shows the hair against any wall: when it puts the hair outside its band,
+            // frame once more with the measured height.
+            let face_now = face.map(|p| framing.forward(p));
+            if let Some(y) = matte::head_top(&alpha, framed.width, &face_now.bbox)
+                && y > framing.padded_top as f32 + 1.0
+                && !spec.head_top.contains(y)
+            {
+                let at_mid_width = spec.face_width.mid() / face_now.bbox.w.max(1.0);
+                let hair = (framing.eye_out.y - y) * at_mid_width;
+                framing = framing::plan(&decoded.image, &face, pose.roll, spec, Some(hair));
+                framed = framing::render(&decoded.image, &framing, spec);
+                coarse = self.segmenter.mask(&framed)?;
+                alpha = matte::refine_alpha(&framed, &coarse);
+            }
+            let output = matte::composite(&framed, &alpha, spec.background);
+            Some((output, alpha, coarse))
+        } else {
+            None
+        };
         report.timings_ms.matte = ms(t);
 
         let t = Instant::now();
         let face_out = face.map(|p| framing.forward(p));
-        // The mask shows the hair against any wall; the capture's top edge still limits it.
-        let padded = framing.padded_top;
-        let head_top = match matte::head_top(&alpha, framed.width, &face_out.bbox) {
-            Some(y) if padded > 0 && y <= padded as f32 + 1.0 => None,
-            Some(y) => Some(y),
-            None => Some(framing::estimated_head_top(&face_out)),
+        let head_top = match &matted {
+            // The mask shows the hair against any wall; the capture's top edge still limits it.
+            Some((_, alpha, _)) => match matte::head_top(alpha, framed.width, &face_out.bbox) {
+                Some(y) if framing.padded_top > 0 && y <= framing.padded_top as f32 + 1.0 => None,
+                Some(y) => Some(y),
+                None => Some(framing::estimated_head_top(&face_out)),
+            },
+            None => match framing::head_top_in(&framed, &face, &framing) {
+                HeadTop::At(y) => Some(y),
+                HeadTop::CutOff => None,
+                // An uneven wall: trust the framing's estimate of where the hair is.
+                HeadTop::Unknown => Some(framing::estimated_head_top(&face_out)),
+            },
         };
         let geometry = OutputGeometry {
             face_width: face_out.bbox.w,
@@ -286,33 +298,36 @@ impl Standardizer {
         report.checks.extend(checks::pose_checks(&pose, spec));
         report
             .checks
-            .extend(checks::image_checks(&output, &face_out.bbox, spec));
+            .extend(checks::image_checks(&framed, &face_out.bbox, spec));
         report.checks.push(matte::checks::illumination_uniformity(
             &framed,
             &face_out,
             spec.max_illumination_ratio,
-        ));
-        report.checks.push(matte::checks::clothing_colour(
-            &output,
-            &alpha,
-            spec.background,
-            spec.min_clothing_distance,
-        ));
-        report.checks.push(matte::checks::background_separation(
-            &coarse,
-            spec.max_unsure_mask,
         ));
         report.checks.push(matte::checks::glasses_glare(
             &framed,
             &face_out,
             spec.max_glare,
         ));
-        report.checks.push(matte::checks::background_uniformity(
-            &output,
-            &alpha,
-            spec.background,
-            spec.max_background_deviation,
-        ));
+        if let Some((output, alpha, coarse)) = &matted {
+            report.checks.push(matte::checks::clothing_colour(
+                output,
+                alpha,
+                spec.background,
+                spec.min_clothing_distance,
+            ));
+            report.checks.push(matte::checks::background_separation(
+                coarse,
+                spec.max_unsure_mask,
+            ));
+            report.checks.push(matte::checks::background_uniformity(
+                output,
+                alpha,
+                spec.background,
+                spec.max_background_deviation,
+            ));
+        }
+        let output = matted.map(|(output, _, _)| output).unwrap_or(framed);
         report.timings_ms.checks = ms(t);
 
         let t = Instant::now();

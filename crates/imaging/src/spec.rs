@@ -31,6 +31,8 @@ pub struct PhotoSpec {
     pub face_luma: Band,
     /// Share of face pixels clipped to black or white.
     pub max_clipped: f32,
+    /// Replace the wall with `background` (off: keep the capture's wall, pad with its edge colour).
+    pub replace_background: bool,
     /// The background colour the person is put onto.
     pub background: [u8; 3],
     /// Left/right face brightness difference, as a share of the brighter side (阴阳脸).
@@ -87,6 +89,7 @@ impl Default for PhotoSpec {
             min_sharpness: 40.0,
             face_luma: Band::new(85.0, 215.0),
             max_clipped: 0.05,
+            replace_background: true,
             background: BLUE,
             max_illumination_ratio: 0.25,
             min_clothing_distance: 60.0,

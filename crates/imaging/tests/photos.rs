@@ -657,3 +657,25 @@ fn highlights_on_the_glasses_fail_glasses_glare() {
     let c = r.check(CheckCode::GlassesGlare).unwrap();
     assert!(!c.passed, "{c:?}");
 }
+
+#[test]
+fn keeping_the_wall_skips_replacement_and_its_checks() {
+    let s = Standardizer::new(PhotoSpec {
+        replace_background: false,
+        ..PhotoSpec::default()
+    })
+    .unwrap();
+    let result = s.standardize(&fixture("portrait-grace-hopper.jpg"));
+    let r = &result.report;
+    assert!(r.check(CheckCode::BackgroundUniformity).is_none());
+    assert!(passed(r, CheckCode::FacePosition));
+    // The flag behind her is still there: the top-left corner is not the blue background.
+    let img = decode(result.jpeg.as_ref().unwrap(), 0, &DecodeLimits::default())
+        .unwrap()
+        .image;
+    let p = img.pixel(5, 200);
+    assert!(
+        (p[0] as i32 - 100).abs() > 20 || (p[2] as i32 - 255).abs() > 20,
+        "{p:?}"
+    );
+}
