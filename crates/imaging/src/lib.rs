@@ -317,8 +317,9 @@ impl Standardizer {
                 spec.min_clothing_distance,
             ));
             report.checks.push(matte::checks::background_separation(
+                &framed,
                 coarse,
-                spec.max_unsure_mask,
+                spec.max_hard_outline,
             ));
             report.checks.push(matte::checks::background_uniformity(
                 output,

@@ -275,6 +275,7 @@ mod tests {
 
 /// The checks of this part, on the composited output and its alpha.
 pub mod checks {
+    use super::box_mean;
     use crate::checks::{Check, CheckCode};
     use crate::detect::Detection;
     use crate::raster::{RgbImage, luma};
@@ -284,18 +285,72 @@ pub mod checks {
         (d(0) * d(0) + d(1) * d(1) + d(2) * d(2)).sqrt()
     }
 
-    /// The output's background is the configured colour everywhere the person is not: proof
-    /// that the replacement worked (no wall, no halo left).
+    /// The pixels of the largest 4-connected region where `alpha ≥ 0.5`: the person's body.
+    /// Anything else the matte kept (a flag pole, a chair back, someone passing behind) is not
+    /// part of it.
+    pub fn main_body(alpha: &[f32], w: usize, h: usize) -> Vec<bool> {
+        let solid: Vec<bool> = alpha.iter().map(|&a| a >= 0.5).collect();
+        let mut label = vec![0u32; w * h];
+        let (mut best, mut best_size, mut next) = (0u32, 0usize, 0u32);
+        let mut stack = Vec::new();
+        for start in 0..w * h {
+            if !solid[start] || label[start] != 0 {
+                continue;
+            }
+            next += 1;
+            let mut size = 0usize;
+            label[start] = next;
+            stack.push(start);
+            while let Some(k) = stack.pop() {
+                size += 1;
+                let (x, y) = (k % w, k / w);
+                let mut visit = |n: usize| {
+                    if solid[n] && label[n] == 0 {
+                        label[n] = next;
+                        stack.push(n);
+                    }
+                };
+                if x > 0 {
+                    visit(k - 1);
+                }
+                if x + 1 < w {
+                    visit(k + 1);
+                }
+                if y > 0 {
+                    visit(k - w);
+                }
+                if y + 1 < h {
+                    visit(k + w);
+                }
+            }
+            if size > best_size {
+                (best, best_size) = (next, size);
+            }
+        }
+        label.iter().map(|&l| best != 0 && l == best).collect()
+    }
+
+    /// True within `r` pixels (a square window) of a `true` pixel.
+    fn dilate(mask: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
+        let v: Vec<f32> = mask.iter().map(|&b| if b { 1.0 } else { 0.0 }).collect();
+        box_mean(&v, w, h, r).iter().map(|&m| m > 1e-6).collect()
+    }
+
+    /// The output's background is the configured colour everywhere but the person's body and
+    /// its soft edge: proof that the replacement worked. Whatever the matte kept apart from the
+    /// body (a flag pole, a chair back, a second person, a faint patch of wall) shows here.
     pub fn background_uniformity(
         out: &RgbImage,
         alpha: &[f32],
         background: [u8; 3],
         max_mean: f32,
     ) -> Check {
+        let (w, h) = (out.width as usize, out.height as usize);
+        let body = dilate(&main_body(alpha, w, h), w, h, 10);
         let mut total = 0f32;
         let mut n = 0f32;
-        for (k, &a) in alpha.iter().enumerate() {
-            if a < 0.02 {
+        for (k, &near_body) in body.iter().enumerate() {
+            if !near_body {
                 let p = [out.data[k * 3], out.data[k * 3 + 1], out.data[k * 3 + 2]];
                 total += dist(p, background);
                 n += 1.0;
@@ -418,17 +473,56 @@ pub mod checks {
         )
     }
 
-    /// How much of the coarse mask is undecided: a wall busy or close in colour to the person
-    /// leaves a wide band the model cannot call, and the cut-out would not be clean.
-    pub fn background_separation(coarse: &[f32], max_share: f32) -> Check {
-        let person = coarse.iter().filter(|&&m| m > 0.5).count().max(1) as f32;
+    /// Whether the wall lets the person be cut out cleanly. Along the outside of the person's
+    /// outline (a ring a few pixels wide where the mask says wall), a pixel is hard to separate
+    /// when the wall there is textured (stripes, shelves, a busy poster) or when its colour is
+    /// close to the person just inside the outline (a dark coat against a dark door). The score
+    /// is the share of such pixels, with the share of undecided mask as a floor.
+    pub fn background_separation(framed: &RgbImage, coarse: &[f32], max_share: f32) -> Check {
+        let (w, h) = (framed.width as usize, framed.height as usize);
+        const RING: usize = 8;
+        let person: Vec<f32> = coarse.iter().map(|&m| f32::from(m > 0.5)).collect();
+        let wall: Vec<f32> = coarse.iter().map(|&m| f32::from(m < 0.1)).collect();
+        let near_person = box_mean(&person, w, h, RING);
+        // The person's colour just inside the outline, as a normalised local mean.
+        let mut inside = [Vec::new(), Vec::new(), Vec::new()];
+        for (c, out) in inside.iter_mut().enumerate() {
+            let v: Vec<f32> = (0..w * h)
+                .map(|k| framed.data[k * 3 + c] as f32 * person[k])
+                .collect();
+            *out = box_mean(&v, w, h, RING);
+        }
+        let luma = framed.luma();
+        let (mut ring, mut hard) = (0usize, 0usize);
+        for y in 1..h.saturating_sub(1) {
+            for x in 1..w.saturating_sub(1) {
+                let k = y * w + x;
+                if wall[k] == 0.0 || near_person[k] < 1e-6 {
+                    continue;
+                }
+                ring += 1;
+                let g = |a: usize, b: usize| (luma[a] as f32 - luma[b] as f32).abs();
+                let texture = g(k - 1, k + 1) + g(k - w, k + w);
+                let weight = near_person[k];
+                let p = [0, 1, 2].map(|c| (inside[c][k] / weight).clamp(0.0, 255.0) as u8);
+                let q = [
+                    framed.data[k * 3],
+                    framed.data[k * 3 + 1],
+                    framed.data[k * 3 + 2],
+                ];
+                if texture > 40.0 || dist(p, q) < 45.0 {
+                    hard += 1;
+                }
+            }
+        }
+        let person_px = person.iter().filter(|&&p| p > 0.0).count().max(1) as f32;
         let unsure = coarse.iter().filter(|&&m| m > 0.15 && m < 0.85).count() as f32;
-        let share = unsure / person;
+        let share = (hard as f32 / ring.max(1) as f32).max(unsure / person_px);
         Check::new(
             CheckCode::BackgroundSeparation,
             share <= max_share,
             share,
-            format!("不确定区域 ≤ {:.0}%", max_share * 100.0),
+            format!("难分离边缘 ≤ {:.0}%", max_share * 100.0),
             "背景太杂或颜色和人太接近，无法干净抠图，请换纯色背景",
         )
     }

@@ -39,11 +39,13 @@ pub struct PhotoSpec {
     pub max_illumination_ratio: f32,
     /// Colour distance (RGB) the clothes must keep from the background.
     pub min_clothing_distance: f32,
-    /// Undecided mask pixels as a share of the person's.
-    pub max_unsure_mask: f32,
+    /// Share of the wall just outside the person's outline that is textured or close in colour
+    /// to the person (or of the mask left undecided, whichever is larger).
+    pub max_hard_outline: f32,
     /// Share of eye-region pixels that are specular highlights.
     pub max_glare: f32,
-    /// Mean colour distance of the output's background from the configured colour.
+    /// Mean colour distance from the configured colour of the output away from the person's body
+    /// (beyond 10 px of its outline).
     pub max_background_deviation: f32,
 }
 
@@ -93,7 +95,7 @@ impl Default for PhotoSpec {
             background: BLUE,
             max_illumination_ratio: 0.25,
             min_clothing_distance: 60.0,
-            max_unsure_mask: 0.25,
+            max_hard_outline: 0.3,
             max_glare: 0.02,
             max_background_deviation: 6.0,
         }

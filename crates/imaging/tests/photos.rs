@@ -679,3 +679,120 @@ fn keeping_the_wall_skips_replacement_and_its_checks() {
         "{p:?}"
     );
 }
+
+/// Obama's framed photo with the alpha of his matte, recomposited onto `wall(x, y)`: the same
+/// person, as if photographed in front of another wall.
+fn obama_in_front_of(wall: impl Fn(u32, u32) -> [u8; 3]) -> RgbImage {
+    use photoroll_imaging::matte::{Segmenter, composite, refine_alpha};
+    let keep = Standardizer::new(PhotoSpec {
+        replace_background: false,
+        ..PhotoSpec::default()
+    })
+    .unwrap();
+    let framed = keep
+        .standardize(&fixture("portrait-obama.jpg"))
+        .image
+        .unwrap();
+    let segmenter = Segmenter::load().unwrap();
+    let alpha = refine_alpha(&framed, &segmenter.mask(&framed).unwrap());
+    let person = composite(&framed, &alpha, [0, 0, 0]);
+    let mut out = RgbImage::new(framed.width, framed.height);
+    for y in 0..framed.height {
+        for x in 0..framed.width {
+            let k = (y * framed.width + x) as usize;
+            let (p, w) = (person.pixel(x, y), wall(x, y));
+            out.put(
+                x,
+                y,
+                [0, 1, 2].map(|c| (p[c] as f32 + (1.0 - alpha[k]) * w[c] as f32).round() as u8),
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn a_striped_or_skin_coloured_wall_fails_background_separation() {
+    let plain = run(&jpeg(&obama_in_front_of(|_, _| [214, 204, 186]))).report;
+    assert!(
+        passed(&plain, CheckCode::BackgroundSeparation),
+        "{:?}",
+        plain.check(CheckCode::BackgroundSeparation)
+    );
+    // Fine stripes: the outline cannot be told from the wall's own edges.
+    let stripes = run(&jpeg(&obama_in_front_of(|x, y| {
+        if (x / 6 + y / 6) % 2 == 0 {
+            [30, 30, 40]
+        } else {
+            [220, 180, 150]
+        }
+    })))
+    .report;
+    let c = stripes.check(CheckCode::BackgroundSeparation).unwrap();
+    assert!(!c.passed, "{c:?}");
+    // A wall the colour of the face beside it.
+    let skin = run(&jpeg(&obama_in_front_of(|_, _| [190, 140, 115]))).report;
+    let c = skin.check(CheckCode::BackgroundSeparation).unwrap();
+    assert!(!c.passed, "{c:?}");
+    // Still a photo is written: the report tells the photographer why it may not be clean.
+    assert!(skin.encoding.is_some());
+}
+
+#[test]
+fn a_patch_of_wall_left_in_the_output_fails_background_uniformity() {
+    use photoroll_imaging::matte::checks::background_uniformity;
+    use photoroll_imaging::matte::{Segmenter, refine_alpha};
+    let spec = PhotoSpec::default();
+    let result = run(&fixture("portrait-obama.jpg"));
+    let clean = result.image.unwrap();
+    let segmenter = Segmenter::load().unwrap();
+    let alpha = refine_alpha(&clean, &segmenter.mask(&clean).unwrap());
+    let ok = background_uniformity(
+        &clean,
+        &alpha,
+        spec.background,
+        spec.max_background_deviation,
+    );
+    assert!(ok.passed, "{ok:?}");
+    // What a matte that kept part of the old wall gives: the original capture's top-left
+    // corner (its office wall and window) left beside the head.
+    let keep = Standardizer::new(PhotoSpec {
+        replace_background: false,
+        ..PhotoSpec::default()
+    })
+    .unwrap();
+    let framed = keep
+        .standardize(&fixture("portrait-obama.jpg"))
+        .image
+        .unwrap();
+    let mut leaky = clean.clone();
+    for y in 0..220 {
+        for x in 0..110 {
+            leaky.put(x, y, framed.pixel(x, y));
+        }
+    }
+    let c = background_uniformity(
+        &leaky,
+        &alpha,
+        spec.background,
+        spec.max_background_deviation,
+    );
+    assert!(!c.passed, "{c:?}");
+    // A second object the matte kept apart from the body counts too, even where its alpha
+    // says person: a dark pole at the right edge.
+    let mut pole = clean.clone();
+    let mut pole_alpha = alpha.clone();
+    for y in 0..400 {
+        for x in 455..475 {
+            pole.put(x, y, [40, 40, 40]);
+            pole_alpha[(y * clean.width + x) as usize] = 1.0;
+        }
+    }
+    let c = background_uniformity(
+        &pole,
+        &pole_alpha,
+        spec.background,
+        spec.max_background_deviation,
+    );
+    assert!(!c.passed, "{c:?}");
+}
