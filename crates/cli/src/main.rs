@@ -6,6 +6,7 @@
 mod bench;
 mod bench_photo;
 mod photo;
+mod qr;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -63,6 +64,9 @@ enum Command {
     /// The standard photo: standardize a capture, check a finished photo.
     #[command(subcommand)]
     Photo(photo::PhotoCmd),
+    /// Collection-code QR codes: read them from a still image.
+    #[command(subcommand)]
+    Qr(qr::QrCmd),
     /// Benchmarks (run on a release build).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -419,6 +423,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Photo(cmd) => photo::run(cmd),
+        Command::Qr(cmd) => qr::run(cmd),
         Command::Bench(cmd) => bench::run(cmd).await,
     }
 }

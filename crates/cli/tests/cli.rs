@@ -846,3 +846,72 @@ fn photo_check_fails_a_photo_of_the_wrong_size() {
     let msg = env.refused(&["photo", "check", &face("portrait-obama.jpg")]);
     assert!(msg.contains("不符合规格"), "{msg}");
 }
+
+/// A JPEG of the codes drawn side by side on a light grey sheet, 6 pixels a module.
+fn qr_sheet(payloads: &[&str]) -> Vec<u8> {
+    let codes: Vec<qrcode::QrCode> = payloads
+        .iter()
+        .map(|p| qrcode::QrCode::new(p.as_bytes()).unwrap())
+        .collect();
+    let module = 6u32;
+    let cell = codes
+        .iter()
+        .map(|c| c.width() as u32 + 8)
+        .max()
+        .unwrap_or(30)
+        * module;
+    let mut img = image::RgbImage::from_pixel(
+        cell * codes.len().max(1) as u32,
+        cell,
+        image::Rgb([235, 235, 235]),
+    );
+    for (i, code) in codes.iter().enumerate() {
+        let n = code.width();
+        let colors = code.to_colors();
+        for (k, c) in colors.iter().enumerate() {
+            if *c == qrcode::Color::Dark {
+                let (mx, my) = ((k % n) as u32 + 4, (k / n) as u32 + 4);
+                for dy in 0..module {
+                    for dx in 0..module {
+                        img.put_pixel(
+                            i as u32 * cell + mx * module + dx,
+                            my * module + dy,
+                            image::Rgb([10, 10, 10]),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 92)
+        .encode_image(&img)
+        .unwrap();
+    out
+}
+
+#[test]
+fn qr_scan_prints_every_payload_in_order_and_an_empty_list_when_there_is_none() {
+    let env = Env::new();
+    let sheet = env.path("sheet.jpg");
+    std::fs::write(
+        &sheet,
+        qr_sheet(&["4401238875630012", "第二个码 raw payload"]),
+    )
+    .unwrap();
+    let got = env.json(&["qr", "scan", sheet.to_str().unwrap(), "--json"]);
+    assert_eq!(
+        got,
+        serde_json::json!({ "codes": ["4401238875630012", "第二个码 raw payload"] })
+    );
+    let plain = env.ok(&["qr", "scan", sheet.to_str().unwrap()]);
+    assert_eq!(plain.lines().next(), Some("4401238875630012"));
+    // A portrait has no code: exit 0, empty list.
+    let none = env.json(&["qr", "scan", &face("astronaut.png"), "--json"]);
+    assert_eq!(none, serde_json::json!({ "codes": [] }));
+    // Not an image: refused with a message.
+    let junk = env.path("junk.jpg");
+    std::fs::write(&junk, b"\xff\xd8\xff garbage").unwrap();
+    let msg = env.refused(&["qr", "scan", junk.to_str().unwrap()]);
+    assert!(msg.contains("junk.jpg"), "{msg}");
+}
