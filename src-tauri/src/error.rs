@@ -34,6 +34,7 @@ impl From<photoroll_store::StoreError> for UiError {
             E::ImportHasPhotos(_) => ("import_has_photos", true),
             E::Transition(_) => ("transition", true),
             E::BadBackup(_) => ("bad_backup", true),
+            E::BadSession(_) => ("bad_session", true),
             E::RestoreTargetNotEmpty(_) => ("restore_target_not_empty", true),
             E::Cancelled(_) => ("cancelled", false),
             E::Database(_) | E::Migrate(_) => ("database", false),

@@ -64,6 +64,9 @@ enum Command {
     /// The standard photo: standardize a capture, check a finished photo.
     #[command(subcommand)]
     Photo(photo::PhotoCmd),
+    /// Capture sessions (采集场次): the students a centralized session covers and its feature code.
+    #[command(subcommand)]
+    Session(SessionCmd),
     /// Collection-code QR codes: read them from a still image.
     #[command(subcommand)]
     Qr(qr::QrCmd),
@@ -132,6 +135,32 @@ enum RosterCmd {
         import_id: String,
         #[arg(short, long)]
         output: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SessionCmd {
+    /// Create a session over a school's students (all, or a category, department or class);
+    /// prints its four-digit feature code (特征码).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// The school's code; may be left out when the data folder holds one school.
+        #[arg(long)]
+        school: Option<String>,
+        #[arg(long)]
+        category: Option<String>,
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long = "class")]
+        class_name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every session, newest first.
+    List {
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -223,6 +252,7 @@ fn main() -> ExitCode {
                             | photoroll_store::StoreError::UnknownSchool(_)
                             | photoroll_store::StoreError::ImportHasPhotos(_)
                             | photoroll_store::StoreError::BadBackup(_)
+                            | photoroll_store::StoreError::BadSession(_)
                             | photoroll_store::StoreError::RestoreTargetNotEmpty(_)
                     )
                 );
@@ -424,7 +454,64 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Photo(cmd) => photo::run(cmd),
         Command::Qr(cmd) => qr::run(cmd),
+        Command::Session(cmd) => session(&dir, cmd).await,
         Command::Bench(cmd) => bench::run(cmd).await,
+    }
+}
+
+async fn session(dir: &Path, cmd: SessionCmd) -> Result<()> {
+    let store = open(dir).await?;
+    match cmd {
+        SessionCmd::Create {
+            name,
+            school,
+            category,
+            department,
+            class_name,
+            json,
+        } => {
+            let school_code = match school {
+                Some(s) => parse_school(&s)?.as_str().to_string(),
+                None => {
+                    let schools = store.schools().await?;
+                    match schools.as_slice() {
+                        [one] => one.code.as_str().to_string(),
+                        [] => return refuse("还没有院校：请先导入名单或用 `photoroll school add`"),
+                        _ => return refuse("数据目录中有多所院校：请用 --school 指定"),
+                    }
+                }
+            };
+            let session = store
+                .create_session(&photoroll_store::NewSession {
+                    school_code,
+                    name,
+                    category: category.as_deref().map(parse_category).transpose()?,
+                    department,
+                    class_name,
+                })
+                .await?;
+            if json {
+                return print_json(&session);
+            }
+            println!(
+                "已创建采集场次「{}」：特征码 {}，{} 名学生",
+                session.name, session.feature_code, session.students
+            );
+            Ok(())
+        }
+        SessionCmd::List { json } => {
+            let sessions = store.sessions().await?;
+            if json {
+                return print_json(&sessions);
+            }
+            for s in sessions {
+                println!(
+                    "{}  特征码 {}  {} 名学生  {}",
+                    s.name, s.feature_code, s.students, s.created_at
+                );
+            }
+            Ok(())
+        }
     }
 }
 

@@ -915,3 +915,72 @@ fn qr_scan_prints_every_payload_in_order_and_an_empty_list_when_there_is_none() 
     let msg = env.refused(&["qr", "scan", junk.to_str().unwrap()]);
     assert!(msg.contains("junk.jpg"), "{msg}");
 }
+
+#[test]
+fn sessions_cover_the_filtered_students_with_distinct_feature_codes() {
+    let env = Env::new();
+    // No school yet: refused with a message, nothing stored.
+    let msg = env.refused(&["session", "create", "--name", "第一场"]);
+    assert!(msg.contains("还没有院校"), "{msg}");
+    env.ok(&["demo"]);
+    let all = env.json(&["session", "create", "--name", "全校集中采集", "--json"]);
+    assert_eq!(all["students"], 360);
+    assert_eq!(all["school_code"], "99001");
+    let code = all["feature_code"].as_str().unwrap();
+    assert!(
+        code.len() == 4 && code.chars().all(|c| c.is_ascii_digit()),
+        "{code}"
+    );
+
+    // A department's session covers exactly that department's students.
+    let dept = env.json(&["progress", "--json", "--state", "pending", "--limit", "1"]);
+    let department = dept["students"][0]["department"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let in_dept = env.json(&[
+        "progress",
+        "--json",
+        "--department",
+        &department,
+        "--limit",
+        "1",
+    ]);
+    let one = env.json(&[
+        "session",
+        "create",
+        "--name",
+        "  上午场  ",
+        "--department",
+        &department,
+        "--json",
+    ]);
+    assert_eq!(one["students"], in_dept["total"]);
+    assert!(one["students"].as_i64().unwrap() < 360, "{one}");
+    assert_eq!(one["name"], "上午场", "the name is trimmed");
+    assert_ne!(one["feature_code"], all["feature_code"]);
+
+    let list = env.json(&["session", "list", "--json"]);
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["name"], "上午场", "newest first");
+
+    // Refusals: no one matches, an empty name, an unknown category.
+    let msg = env.refused(&[
+        "session",
+        "create",
+        "--name",
+        "空场",
+        "--class",
+        "不存在的班级",
+    ]);
+    assert!(msg.contains("没有符合条件的学生"), "{msg}");
+    env.refused(&["session", "create", "--name", "   "]);
+    env.refused(&["session", "create", "--name", "x", "--category", "不存在"]);
+    assert_eq!(
+        env.json(&["session", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}

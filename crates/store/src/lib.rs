@@ -7,6 +7,7 @@ mod error;
 mod outbox;
 mod progress;
 mod roster;
+mod sessions;
 mod students;
 
 pub use backup::{backup_to, restore_from};
@@ -15,6 +16,7 @@ pub use error::StoreError;
 pub use outbox::OutboxOp;
 pub use progress::{ExportRecord, ProgressCounts, StudentFilter, StudentRow};
 pub use roster::{ImportSummary, ImportWriter, NewImport, StoredFailure};
+pub use sessions::{CaptureSession, NewSession};
 pub use students::TransitionRecord;
 
 use photoroll_core::{School, SchoolCode};

@@ -138,7 +138,7 @@ impl From<RawStudent> for StudentRow {
     }
 }
 
-fn push_filter(qb: &mut QueryBuilder<Sqlite>, f: &StudentFilter, with_state: bool) {
+pub(crate) fn push_filter(qb: &mut QueryBuilder<Sqlite>, f: &StudentFilter, with_state: bool) {
     qb.push(" WHERE 1 = 1");
     if let Some(s) = &f.school {
         qb.push(" AND school_code = ").push_bind(s.clone());
