@@ -3,6 +3,7 @@
 
 mod backup;
 mod blobs;
+mod captures;
 mod error;
 mod outbox;
 mod progress;
@@ -12,6 +13,7 @@ mod students;
 
 pub use backup::{backup_to, restore_from};
 pub use blobs::{BlobStore, is_blob_name};
+pub use captures::{CheckOverride, NewCapture, SavedCapture};
 pub use error::StoreError;
 pub use outbox::OutboxOp;
 pub use progress::{ExportRecord, ProgressCounts, StudentFilter, StudentRow};
