@@ -241,11 +241,11 @@ impl Standardizer {
         let t = Instant::now();
         let matted = if spec.replace_background {
             let mut coarse = self.segmenter.mask(&framed)?;
-            let mut alpha = matte::refine_alpha(&framed, &coarse);
             // The mask shows the hair against any wall: when it puts the hair outside its band,
-            // frame once more with the measured height.
+            // frame once more with the measured height. The coarse mask is enough to measure
+            // that; the edge is refined once, on the final framing.
             let face_now = face.map(|p| framing.forward(p));
-            if let Some(y) = matte::head_top(&alpha, framed.width, &face_now.bbox)
+            if let Some(y) = matte::head_top(&coarse, framed.width, &face_now.bbox)
                 && y > framing.padded_top as f32 + 1.0
                 && !spec.head_top.contains(y)
             {
@@ -254,8 +254,8 @@ impl Standardizer {
                 framing = framing::plan(&decoded.image, &face, pose.roll, spec, Some(hair));
                 framed = framing::render(&decoded.image, &framing, spec);
                 coarse = self.segmenter.mask(&framed)?;
-                alpha = matte::refine_alpha(&framed, &coarse);
             }
+            let alpha = matte::refine_alpha(&framed, &coarse);
             let output = matte::composite(&framed, &alpha, spec.background);
             Some((output, alpha, coarse))
         } else {
