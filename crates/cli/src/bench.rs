@@ -32,6 +32,11 @@ pub enum BenchCmd {
         #[arg(long)]
         keep: Option<std::path::PathBuf>,
     },
+    /// Collection-code scanning on 1280×720 frames (with and without a code).
+    Qr {
+        #[arg(long, default_value_t = 21)]
+        runs: usize,
+    },
     /// The measuring half of `bench photo` (run pinned to one core by it).
     #[command(hide = true)]
     PhotoChild {
@@ -70,6 +75,7 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
             keep,
         } => return crate::bench_photo::run(source, runs, batch, keep),
         BenchCmd::PhotoChild { capture, runs } => return crate::bench_photo::child(&capture, runs),
+        BenchCmd::Qr { runs } => return crate::bench_qr::run(runs),
     };
     let tmp = tempfile::tempdir()?;
     let work_dir = match &keep {

@@ -98,11 +98,71 @@ impl Default for ScanOptions {
     }
 }
 
-/// One preprocessing pass: the prepared image and the factor back to the input's pixels.
-type Preparation = dyn Fn(&GreyImage) -> (GreyImage, f32);
+/// One preprocessing pass in front of rqrr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    Plain,
+    Stretched,
+    Adaptive,
+    Sharpened,
+    Enlarged,
+    /// The middle quarter of the frame at twice the size: where a phone is held up to the
+    /// camera, at the cost of one plain pass.
+    CentreEnlarged,
+}
+
+impl Pass {
+    pub const ALL: [Pass; 5] = [
+        Pass::Plain,
+        Pass::Stretched,
+        Pass::Adaptive,
+        Pass::Sharpened,
+        Pass::Enlarged,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Pass::Plain => "plain",
+            Pass::Stretched => "stretched",
+            Pass::Adaptive => "adaptive",
+            Pass::Sharpened => "sharpened",
+            Pass::Enlarged => "enlarged",
+            Pass::CentreEnlarged => "centre-enlarged",
+        }
+    }
+
+    /// The prepared image, the factor and the offset back to the input's pixels.
+    fn prepare(self, g: &GreyImage) -> (GreyImage, f32, (f32, f32)) {
+        match self {
+            Pass::Plain => (g.clone(), 1.0, (0.0, 0.0)),
+            Pass::Stretched => (stretch_contrast(g), 1.0, (0.0, 0.0)),
+            Pass::Adaptive => (adaptive_threshold(g, 7, 2), 1.0, (0.0, 0.0)),
+            Pass::Sharpened => (sharpen(g), 1.0, (0.0, 0.0)),
+            Pass::Enlarged => (double(g), 0.5, (0.0, 0.0)),
+            Pass::CentreEnlarged => {
+                let (x0, y0) = (g.width / 4, g.height / 4);
+                let (w, h) = (g.width / 2, g.height / 2);
+                let mut data = Vec::with_capacity(w * h);
+                for y in y0..y0 + h {
+                    data.extend_from_slice(&g.data[y * g.width + x0..y * g.width + x0 + w]);
+                }
+                let centre = GreyImage {
+                    width: w,
+                    height: h,
+                    data,
+                };
+                (double(&centre), 0.5, (x0 as f32, y0 as f32))
+            }
+        }
+    }
+}
 
 /// Every QR code in `image`, top to bottom then left to right, each payload once.
 pub fn scan(image: &GreyImage, options: ScanOptions) -> Vec<FoundCode> {
+    scan_with(image, options, &Pass::ALL)
+}
+
+fn scan_with(image: &GreyImage, options: ScanOptions, passes: &[Pass]) -> Vec<FoundCode> {
     let mut scale = 1.0f32;
     let mut work = image.clone();
     while work.width.max(work.height) > options.max_side.max(64) {
@@ -110,35 +170,58 @@ pub fn scan(image: &GreyImage, options: ScanOptions) -> Vec<FoundCode> {
         scale *= 2.0;
     }
     let mut found: Vec<FoundCode> = Vec::new();
-    let passes: [(&'static str, &Preparation); 5] = [
-        ("plain", &|g| (g.clone(), 1.0)),
-        ("stretched", &|g| (stretch_contrast(g), 1.0)),
-        ("adaptive", &|g| (adaptive_threshold(g, 7, 2), 1.0)),
-        ("sharpened", &|g| (sharpen(g), 1.0)),
-        ("enlarged", &|g| (double(g), 0.5)),
-    ];
-    for (name, prepare) in passes {
+    for &pass in passes {
         if !found.is_empty() && !options.exhaustive {
             break;
         }
         // An enlarged copy of an already large frame costs much and adds nothing.
-        if name == "enlarged" && work.width.max(work.height) > 1400 {
+        if pass == Pass::Enlarged && work.width.max(work.height) > 1400 {
             continue;
         }
-        let (prepared, k) = prepare(&work);
+        let (prepared, k, (ox, oy)) = pass.prepare(&work);
         for code in decode_all(&prepared) {
             if found.iter().any(|f| f.payload == code.0) {
                 continue;
             }
             found.push(FoundCode {
                 payload: code.0,
-                corners: code.1.map(|(x, y)| (x * k * scale, y * k * scale)),
-                pass: name,
+                corners: code
+                    .1
+                    .map(|(x, y)| ((x * k + ox) * scale, (y * k + oy) * scale)),
+                pass: pass.name(),
             });
         }
     }
     reading_order(&mut found);
     found
+}
+
+/// Scanning a live preview: each frame gets the plain pass and one of the others in turn (the
+/// enlargement only of the frame's middle, where the phone is held), so
+/// a frame costs at most two passes (the frames without a code, most of them, included) and a
+/// code that needs a particular pass is read within a few frames — a phone is held up for
+/// seconds, the preview runs at 15 fps or more.
+#[derive(Debug, Default)]
+pub struct LiveScanner {
+    next: usize,
+}
+
+impl LiveScanner {
+    pub fn scan_frame(&mut self, frame: &GreyImage) -> Vec<FoundCode> {
+        let extras = [
+            Pass::Stretched,
+            Pass::Adaptive,
+            Pass::Sharpened,
+            Pass::CentreEnlarged,
+        ];
+        let extra = extras[self.next % extras.len()];
+        self.next += 1;
+        let options = ScanOptions {
+            exhaustive: false,
+            ..ScanOptions::default()
+        };
+        scan_with(frame, options, &[Pass::Plain, extra])
+    }
 }
 
 /// Top to bottom, then left to right among codes on the same line (centres closer vertically

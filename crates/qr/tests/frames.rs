@@ -2,7 +2,7 @@
 //! held up to a laptop camera makes them hard: rotated, seen at an angle, out of focus, dim and
 //! grey, two in one frame, none at all.
 
-use photoroll_qr::{GreyImage, ScanOptions, scan};
+use photoroll_qr::{GreyImage, LiveScanner, ScanOptions, scan};
 use proptest::prelude::*;
 use qrcode::{Color, QrCode};
 
@@ -161,6 +161,12 @@ fn a_blurred_dim_low_contrast_code_is_read_by_a_later_pass() {
         found[0].pass, "plain",
         "rqrr alone reads this one: make it harder"
     );
+    // Live, the passes take turns: the code is read within one round of them.
+    let mut live = LiveScanner::default();
+    let frames_needed = (1..=4)
+        .find(|_| !live.scan_frame(&dim).is_empty())
+        .expect("read within four frames");
+    assert!(frames_needed >= 1);
 }
 
 #[test]
@@ -176,6 +182,25 @@ fn two_codes_are_read_top_to_bottom_then_left_to_right() {
     assert_eq!(
         payloads(&frame),
         ["LEFT-CODE-0001", "RIGHT-CODE-0002", "LOWER-CODE-0003"]
+    );
+}
+
+#[test]
+fn a_small_code_in_the_middle_of_a_live_frame_is_read_enlarged_with_its_corners() {
+    // Modules of 2 px: too fine for rqrr at the frame's own scale.
+    let code = render(CODE, 2);
+    let frame = frame_with(&[(&code, at(600.0, 320.0))]);
+    let mut live = LiveScanner::default();
+    let found = (0..4)
+        .map(|_| live.scan_frame(&frame))
+        .find(|f| !f.is_empty())
+        .expect("read within one round of the passes");
+    assert_eq!(found[0].payload, CODE);
+    let (x, y) = found[0].corners[0];
+    assert!(
+        (x - 608.0).abs() < 6.0 && (y - 328.0).abs() < 6.0,
+        "{:?}",
+        found[0].corners
     );
 }
 
