@@ -680,19 +680,21 @@ fn keeping_the_wall_skips_replacement_and_its_checks() {
     );
 }
 
-/// Obama's framed photo with the alpha of his matte, recomposited onto `wall(x, y)`: the same
-/// person, as if photographed in front of another wall.
-fn obama_in_front_of(wall: impl Fn(u32, u32) -> [u8; 3]) -> RgbImage {
-    use photoroll_imaging::matte::{Segmenter, composite, refine_alpha};
+/// A capture framed to the standard photo with its own wall kept (no replacement).
+fn framed_with_its_wall(name: &str) -> RgbImage {
     let keep = Standardizer::new(PhotoSpec {
         replace_background: false,
         ..PhotoSpec::default()
     })
     .unwrap();
-    let framed = keep
-        .standardize(&fixture("portrait-obama.jpg"))
-        .image
-        .unwrap();
+    keep.standardize(&fixture(name)).image.unwrap()
+}
+
+/// Obama's framed photo with the alpha of his matte, recomposited onto `wall(x, y)`: the same
+/// person, as if photographed in front of another wall.
+fn obama_in_front_of(wall: impl Fn(u32, u32) -> [u8; 3]) -> RgbImage {
+    use photoroll_imaging::matte::{Segmenter, composite, refine_alpha};
+    let framed = framed_with_its_wall("portrait-obama.jpg");
     let segmenter = Segmenter::load().unwrap();
     let alpha = refine_alpha(&framed, &segmenter.mask(&framed).unwrap());
     let person = composite(&framed, &alpha, [0, 0, 0]);
@@ -756,15 +758,7 @@ fn a_patch_of_wall_left_in_the_output_fails_background_uniformity() {
     assert!(ok.passed, "{ok:?}");
     // What a matte that kept part of the old wall gives: the original capture's top-left
     // corner (its office wall and window) left beside the head.
-    let keep = Standardizer::new(PhotoSpec {
-        replace_background: false,
-        ..PhotoSpec::default()
-    })
-    .unwrap();
-    let framed = keep
-        .standardize(&fixture("portrait-obama.jpg"))
-        .image
-        .unwrap();
+    let framed = framed_with_its_wall("portrait-obama.jpg");
     let mut leaky = clean.clone();
     for y in 0..220 {
         for x in 0..110 {

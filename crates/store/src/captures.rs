@@ -5,6 +5,7 @@
 //! `save_capture` returns and the window says 已保存. A crash before the commit leaves at most
 //! unreferenced blobs (harmless, content-addressed), never a record without its photos.
 
+use crate::students::{Transition, record_transition};
 use crate::{Store, StoreError, now, outbox};
 use photoroll_core::{Action, CollectionState, TransitionRules};
 use serde::{Deserialize, Serialize};
@@ -123,20 +124,24 @@ impl Store {
         });
         let mut to = from;
         for (action, before, after) in &actions {
-            let photo = (*action == Action::Submit).then_some(standard_hash);
-            sqlx::query(
-                "INSERT INTO transitions (student_id, from_state, action, to_state, actor, photo_hash, reason, at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            let submit = *action == Action::Submit;
+            record_transition(
+                &mut tx,
+                &Transition {
+                    student_id: capture.student_id,
+                    from: *before,
+                    action: *action,
+                    to: *after,
+                    actor: capture.actor,
+                    photo_hash: submit.then_some(standard_hash),
+                    reason: if submit {
+                        reason.as_deref()
+                    } else {
+                        Some("重拍")
+                    },
+                    at: &at,
+                },
             )
-            .bind(capture.student_id)
-            .bind(before.id())
-            .bind(action.id())
-            .bind(after.id())
-            .bind(capture.actor)
-            .bind(photo)
-            .bind(if *action == Action::Submit { reason.as_deref() } else { Some("重拍") })
-            .bind(&at)
-            .execute(&mut *tx)
             .await?;
             to = *after;
         }

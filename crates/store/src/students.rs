@@ -15,6 +15,40 @@ pub struct TransitionRecord {
     pub at: String,
 }
 
+/// One row of a student's history.
+pub(crate) struct Transition<'a> {
+    pub student_id: &'a str,
+    pub from: CollectionState,
+    pub action: Action,
+    pub to: CollectionState,
+    pub actor: &'a str,
+    pub photo_hash: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub at: &'a str,
+}
+
+/// Records a state change in the student's history, inside the caller's transaction.
+pub(crate) async fn record_transition(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    t: &Transition<'_>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO transitions (student_id, from_state, action, to_state, actor, photo_hash, reason, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(t.student_id)
+    .bind(t.from.id())
+    .bind(t.action.id())
+    .bind(t.to.id())
+    .bind(t.actor)
+    .bind(t.photo_hash)
+    .bind(t.reason)
+    .bind(t.at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// Stores a photo blob for a student and records whose it is. Returns the hash.
     pub async fn add_photo(
@@ -81,19 +115,19 @@ impl Store {
             .bind(student_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO transitions (student_id, from_state, action, to_state, actor, photo_hash, reason, at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        record_transition(
+            &mut tx,
+            &Transition {
+                student_id,
+                from,
+                action,
+                to,
+                actor,
+                photo_hash,
+                reason,
+                at: &at,
+            },
         )
-        .bind(student_id)
-        .bind(from.id())
-        .bind(action.id())
-        .bind(to.id())
-        .bind(actor)
-        .bind(photo_hash)
-        .bind(reason)
-        .bind(&at)
-        .execute(&mut *tx)
         .await?;
         outbox::append(
             &mut tx,
