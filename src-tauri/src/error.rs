@@ -35,6 +35,7 @@ impl From<photoroll_store::StoreError> for UiError {
             E::Transition(_) => ("transition", true),
             E::BadBackup(_) => ("bad_backup", true),
             E::BadSession(_) => ("bad_session", true),
+            E::BadStationFile(_) => ("bad_station_file", true),
             E::RestoreTargetNotEmpty(_) => ("restore_target_not_empty", true),
             E::Cancelled(_) => ("cancelled", false),
             E::Database(_) | E::Migrate(_) => ("database", false),

@@ -68,6 +68,9 @@ enum Command {
     /// Capture sessions (采集场次): the students a centralized session covers and its feature code.
     #[command(subcommand)]
     Session(SessionCmd),
+    /// Station packs: a session's students out to a capture station, its captures back.
+    #[command(subcommand)]
+    Station(StationCmd),
     /// Collection-code QR codes: read them from a still image.
     #[command(subcommand)]
     Qr(qr::QrCmd),
@@ -137,6 +140,28 @@ enum RosterCmd {
         #[arg(short, long)]
         output: PathBuf,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum StationCmd {
+    /// Write what a station needs for a session, and no more: collection code, masked name and
+    /// ID last four per student, the session and its feature code.
+    ExportPack {
+        /// The session's id or its feature code.
+        #[arg(long)]
+        session: String,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// At the station: take a pack in (importing it twice changes nothing).
+    ImportPack { file: PathBuf },
+    /// At the station: write every capture with its photos, for the admin to import.
+    ExportCaptures {
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Take a station's captures in: hashes checked first, each capture once.
+    ImportCaptures { file: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -254,6 +279,7 @@ fn main() -> ExitCode {
                             | photoroll_store::StoreError::ImportHasPhotos(_)
                             | photoroll_store::StoreError::BadBackup(_)
                             | photoroll_store::StoreError::BadSession(_)
+                            | photoroll_store::StoreError::BadStationFile(_)
                             | photoroll_store::StoreError::RestoreTargetNotEmpty(_)
                     )
                 );
@@ -456,8 +482,42 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Photo(cmd) => photo::run(cmd),
         Command::Qr(cmd) => qr::run(cmd),
         Command::Session(cmd) => session(&dir, cmd).await,
+        Command::Station(cmd) => station(&dir, cmd).await,
         Command::Bench(cmd) => bench::run(cmd).await,
     }
+}
+
+async fn station(dir: &Path, cmd: StationCmd) -> Result<()> {
+    let store = open(dir).await?;
+    match cmd {
+        StationCmd::ExportPack { session, output } => {
+            let sessions = store.sessions().await?;
+            let matching: Vec<_> = sessions
+                .iter()
+                .filter(|s| s.id == session || s.feature_code == session)
+                .collect();
+            let id = match matching.as_slice() {
+                [one] => one.id.clone(),
+                [] => return refuse(format!("找不到采集场次 {session}")),
+                _ => return refuse(format!("特征码 {session} 对应多个场次：请用场次 id")),
+            };
+            let n = store.export_pack(&id, &output).await?;
+            println!("已导出采集包：{n} 名学生 → {}", output.display());
+        }
+        StationCmd::ImportPack { file } => {
+            let n = store.import_pack(&file).await?;
+            println!("已导入采集包：新增 {n} 名学生");
+        }
+        StationCmd::ExportCaptures { output } => {
+            let n = store.export_captures(&output).await?;
+            println!("已导出 {n} 次采集 → {}", output.display());
+        }
+        StationCmd::ImportCaptures { file } => {
+            let n = store.import_captures(&file).await?;
+            println!("已导入 {n} 次新的采集");
+        }
+    }
+    Ok(())
 }
 
 async fn session(dir: &Path, cmd: SessionCmd) -> Result<()> {

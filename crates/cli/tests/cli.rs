@@ -984,3 +984,59 @@ fn sessions_cover_the_filtered_students_with_distinct_feature_codes() {
         2
     );
 }
+
+#[test]
+fn station_packs_from_the_command_line() {
+    let admin = Env::new();
+    admin.ok(&["demo"]);
+    let session = admin.json(&["session", "create", "--name", "全校", "--json"]);
+    let pack = admin.path("全校.pack");
+    let code = session["feature_code"].as_str().unwrap();
+    let out = admin.ok(&[
+        "station",
+        "export-pack",
+        "--session",
+        code,
+        "-o",
+        pack.to_str().unwrap(),
+    ]);
+    assert!(out.contains("360 名学生"), "{out}");
+    let station = Env::new();
+    assert!(
+        station
+            .ok(&["station", "import-pack", pack.to_str().unwrap()])
+            .contains("新增 360")
+    );
+    assert!(
+        station
+            .ok(&["station", "import-pack", pack.to_str().unwrap()])
+            .contains("新增 0")
+    );
+    // The station's list shows masked names only.
+    let list = station.json(&["progress", "--json", "--state", "pending", "--limit", "5"]);
+    for s in list["students"].as_array().unwrap() {
+        let name = s["name"].as_str().unwrap();
+        assert!(name.chars().skip(1).all(|c| c == '*'), "{name}");
+        assert!(s["id_masked"].is_null());
+    }
+    // Nothing captured yet: an empty captures file that imports as nothing.
+    let back = station.path("captures.zip");
+    station.ok(&["station", "export-captures", "-o", back.to_str().unwrap()]);
+    assert!(
+        admin
+            .ok(&["station", "import-captures", back.to_str().unwrap()])
+            .contains("导入 0")
+    );
+    let junk = admin.path("junk.pack");
+    std::fs::write(&junk, b"PK\x03\x04 not really").unwrap();
+    let msg = admin.refused(&["station", "import-pack", junk.to_str().unwrap()]);
+    assert!(msg.contains("采集站文件无效"), "{msg}");
+    admin.refused(&[
+        "station",
+        "export-pack",
+        "--session",
+        "0000x",
+        "-o",
+        pack.to_str().unwrap(),
+    ]);
+}

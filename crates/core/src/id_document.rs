@@ -88,6 +88,16 @@ impl IdDocument {
     }
 }
 
+/// Masks a person's name for a station's screen: the family name's first character stays
+/// (王勇 → 王*, 欧阳娜娜 → 欧***), enough for a photographer to call a student forward.
+pub fn mask_name(name: &str) -> String {
+    let mut chars = name.trim().chars();
+    match chars.next() {
+        Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
+        None => String::new(),
+    }
+}
+
 /// Masks any identifier: long ones keep 6 + 4 characters like a resident ID, short ones 1 + 2.
 pub fn mask_number(number: &str) -> String {
     let chars: Vec<char> = number.chars().collect();
@@ -268,6 +278,14 @@ mod tests {
         );
         assert_eq!(parse_document_kind("护照"), Some(DocumentKind::Other));
         assert_eq!(parse_document_kind(""), None);
+    }
+
+    #[test]
+    fn names_keep_their_first_character() {
+        assert_eq!(mask_name("王勇"), "王*");
+        assert_eq!(mask_name(" 欧阳娜娜 "), "欧***");
+        assert_eq!(mask_name("A"), "A");
+        assert_eq!(mask_name(""), "");
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub mod text;
 
 pub use category::{EducationCategory, Level};
 pub use contract::{Contract, ContractState};
-pub use id_document::{DocumentKind, IdDocument, IdError};
+pub use id_document::{DocumentKind, IdDocument, IdError, mask_name};
 pub use job::{Cancelled, JobControl};
 pub use school::{School, SchoolCode};
 pub use state::{Action, CollectionState, TransitionError, TransitionRules};

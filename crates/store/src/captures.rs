@@ -42,6 +42,17 @@ pub struct SavedCapture {
 
 impl Store {
     pub async fn save_capture(&self, capture: &NewCapture<'_>) -> Result<SavedCapture, StoreError> {
+        let id = uuid::Uuid::now_v7().to_string();
+        self.save_capture_as(capture, &id, &now()).await
+    }
+
+    /// Saves a capture under a given id and time: a station's capture arriving at the admin's.
+    pub(crate) async fn save_capture_as(
+        &self,
+        capture: &NewCapture<'_>,
+        id: &str,
+        at: &str,
+    ) -> Result<SavedCapture, StoreError> {
         let original_hash = self.blobs().put(capture.original)?;
         let standard_hash = self.blobs().put(capture.standard)?;
         let mut conn = self.pool().acquire().await?;
@@ -49,7 +60,7 @@ impl Store {
             .execute(&mut *conn)
             .await?;
         let result = self
-            .save_capture_on(&mut conn, capture, &original_hash, &standard_hash)
+            .save_capture_on(&mut conn, capture, &original_hash, &standard_hash, id, at)
             .await;
         sqlx::query("PRAGMA synchronous = NORMAL")
             .execute(&mut *conn)
@@ -63,6 +74,8 @@ impl Store {
         capture: &NewCapture<'_>,
         original_hash: &str,
         standard_hash: &str,
+        id: &str,
+        at: &str,
     ) -> Result<SavedCapture, StoreError> {
         use sqlx::Connection;
         let mut tx = conn.begin().await?;
@@ -77,7 +90,6 @@ impl Store {
         let rules = TransitionRules { final_confirmation };
         let mut from = CollectionState::parse(&state)
             .ok_or_else(|| StoreError::UnknownStudent(capture.student_id.to_string()))?;
-        let at = now();
         let mut actions = Vec::new();
         if from == CollectionState::Submitted && capture.retake {
             actions.push((Action::Withdraw, from, from.apply(Action::Withdraw, rules)?));
@@ -93,17 +105,16 @@ impl Store {
                 .bind(capture.student_id)
                 .bind(kind)
                 .bind(bytes as i64)
-                .bind(&at)
+                .bind(at)
                 .execute(&mut *tx)
                 .await?;
         }
-        let id = uuid::Uuid::now_v7().to_string();
         let overrides = serde_json::to_string(&capture.overrides)?;
         sqlx::query(
             "INSERT INTO captures (id, student_id, session_id, original_hash, standard_hash, report, overrides, actor, taken_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(&id)
+        .bind(id)
         .bind(capture.student_id)
         .bind(capture.session_id)
         .bind(original_hash)
@@ -111,7 +122,7 @@ impl Store {
         .bind(&capture.report)
         .bind(&overrides)
         .bind(capture.actor)
-        .bind(&at)
+        .bind(at)
         .execute(&mut *tx)
         .await?;
         let reason = (!capture.overrides.is_empty()).then(|| {
@@ -139,7 +150,7 @@ impl Store {
                     } else {
                         Some("重拍")
                     },
-                    at: &at,
+                    at,
                 },
             )
             .await?;
@@ -148,14 +159,14 @@ impl Store {
         sqlx::query("UPDATE students SET state = ?, photo_hash = ?, updated_at = ? WHERE id = ?")
             .bind(to.id())
             .bind(standard_hash)
-            .bind(&at)
+            .bind(at)
             .bind(capture.student_id)
             .execute(&mut *tx)
             .await?;
         outbox::append(
             &mut tx,
             "capture",
-            &id,
+            id,
             "save",
             &serde_json::json!({
                 "student_id": capture.student_id,
@@ -172,7 +183,7 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(SavedCapture {
-            id,
+            id: id.to_string(),
             original_hash: original_hash.to_string(),
             standard_hash: standard_hash.to_string(),
             state: to.id().to_string(),

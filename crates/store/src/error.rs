@@ -21,6 +21,8 @@ pub enum StoreError {
     UnknownImport(String),
     #[error("找不到学生 {0}")]
     UnknownStudent(String),
+    #[error("采集站文件无效：{0}")]
+    BadStationFile(String),
     #[error("无法创建采集场次：{0}")]
     BadSession(String),
     #[error("名单中已有学生采集了照片，不能删除：{0}")]

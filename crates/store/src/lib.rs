@@ -9,6 +9,7 @@ mod outbox;
 mod progress;
 mod roster;
 mod sessions;
+mod station;
 mod students;
 
 pub use backup::{backup_to, restore_from};
@@ -19,6 +20,7 @@ pub use outbox::OutboxOp;
 pub use progress::{ExportRecord, ProgressCounts, StudentFilter, StudentRow};
 pub use roster::{ImportSummary, ImportWriter, NewImport, StoredFailure};
 pub use sessions::{CaptureSession, NewSession};
+pub use station::{PackStudent, PackedCapture, StationPack};
 pub use students::TransitionRecord;
 
 use photoroll_core::{School, SchoolCode};

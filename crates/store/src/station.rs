@@ -1,0 +1,327 @@
+//! Station packs: moving a session between the admin's laptop and a capture station that is
+//! not the admin's, before sync exists.
+//! - A *pack* carries what a station needs and no more: per student the collection code, the
+//!   masked name and the ID's last four; the session and its feature code; the school's name.
+//! - A *captures file* carries the station's captures back: every capture with both photos.
+//! Both are zip files with a manifest of SHA-256 hashes, checked before anything is stored;
+//! importing either twice changes nothing.
+
+use crate::blobs::{BlobStore, sync_dir};
+use crate::captures::CheckOverride;
+use crate::{Store, StoreError, now};
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+use std::path::Path;
+
+const PACK_FORMAT: &str = "photoroll-station-pack/1";
+const CAPTURES_FORMAT: &str = "photoroll-station-captures/1";
+const PACK_FILE: &str = "pack.json";
+const CAPTURES_FILE: &str = "captures.json";
+const MANIFEST_FILE: &str = "manifest.json";
+/// A station pack of 300,000 students is about 40 MB of JSON; a photo well under 20 MB.
+const MAX_ENTRY: u64 = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackStudent {
+    pub id: String,
+    pub collection_code: Option<String>,
+    pub name_masked: String,
+    pub id_last_four: Option<String>,
+    pub category: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StationPack {
+    pub format: String,
+    pub school_code: String,
+    pub school_name: String,
+    pub session_id: String,
+    pub session_name: String,
+    pub feature_code: String,
+    pub students: Vec<PackStudent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct PackedCapture {
+    pub id: String,
+    pub student_id: String,
+    pub session_id: Option<String>,
+    pub original_hash: String,
+    pub standard_hash: String,
+    pub report: String,
+    pub overrides: String,
+    pub actor: String,
+    pub taken_at: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Manifest {
+    format: String,
+    /// SHA-256 of every other entry, by name.
+    entries: std::collections::BTreeMap<String, String>,
+}
+
+fn bad(msg: impl Into<String>) -> StoreError {
+    StoreError::BadStationFile(msg.into())
+}
+
+/// Writes `entries` and their manifest as a zip beside `out`, then renames it into place.
+fn write_zip(out: &Path, format: &str, entries: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let manifest = Manifest {
+        format: format.into(),
+        entries: entries
+            .iter()
+            .map(|(n, b)| (n.clone(), BlobStore::hash_of(b)))
+            .collect(),
+    };
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| StoreError::io(dir, e))?;
+    let mut zip = zip::ZipWriter::new(tmp);
+    let options = zip::write::SimpleFileOptions::default();
+    zip.start_file(MANIFEST_FILE, options)?;
+    zip.write_all(&serde_json::to_vec_pretty(&manifest)?)
+        .map_err(|e| StoreError::io(out, e))?;
+    for (name, bytes) in entries {
+        zip.start_file(name.as_str(), options)?;
+        zip.write_all(bytes).map_err(|e| StoreError::io(out, e))?;
+    }
+    let tmp = zip.finish()?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| StoreError::io(out, e))?;
+    tmp.persist(out).map_err(|e| StoreError::io(out, e.error))?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Reads a zip written by [`write_zip`]: every entry listed in the manifest, with its hash
+/// checked, and nothing else.
+fn read_zip(
+    path: &Path,
+    format: &str,
+) -> Result<std::collections::BTreeMap<String, Vec<u8>>, StoreError> {
+    let file = std::fs::File::open(path).map_err(|e| StoreError::io(path, e))?;
+    let mut zip = zip::ZipArchive::new(file).map_err(|e| bad(format!("不是有效的文件：{e}")))?;
+    let mut read = |name: &str| -> Result<Vec<u8>, StoreError> {
+        let entry = zip.by_name(name).map_err(|_| bad(format!("缺少 {name}")))?;
+        let mut bytes = Vec::new();
+        entry
+            .take(MAX_ENTRY + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| bad(format!("{name}: {e}")))?;
+        if bytes.len() as u64 > MAX_ENTRY {
+            return Err(bad(format!("{name} 过大")));
+        }
+        Ok(bytes)
+    };
+    let manifest: Manifest = serde_json::from_slice(&read(MANIFEST_FILE)?)
+        .map_err(|e| bad(format!("{MANIFEST_FILE}: {e}")))?;
+    if manifest.format != format {
+        return Err(bad(format!("文件类型不符：{}", manifest.format)));
+    }
+    let mut out = std::collections::BTreeMap::new();
+    for (name, hash) in &manifest.entries {
+        let bytes = read(name)?;
+        if BlobStore::hash_of(&bytes) != *hash {
+            return Err(bad(format!("{name} 已损坏（校验值不符）")));
+        }
+        out.insert(name.clone(), bytes);
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// The pack for one session.
+    pub async fn station_pack(&self, session_id: &str) -> Result<StationPack, StoreError> {
+        let session: Option<(String, String, String, String)> = sqlx::query_as(
+            "SELECT s.school_code, sc.name, s.name, s.feature_code FROM capture_sessions s
+             JOIN schools sc ON sc.code = s.school_code WHERE s.id = ?",
+        )
+        .bind(session_id)
+        .fetch_optional(self.pool())
+        .await?;
+        let (school_code, school_name, session_name, feature_code) =
+            session.ok_or_else(|| bad(format!("找不到采集场次 {session_id}")))?;
+        let rows: Vec<(String, Option<String>, String, Option<String>, String)> = sqlx::query_as(
+            "SELECT st.id, st.collection_code, st.name, st.id_last_four, st.category
+             FROM capture_session_students c JOIN students st ON st.id = c.student_id
+             WHERE c.session_id = ? ORDER BY st.id",
+        )
+        .bind(session_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(StationPack {
+            format: PACK_FORMAT.into(),
+            school_code,
+            school_name,
+            session_id: session_id.into(),
+            session_name,
+            feature_code,
+            students: rows
+                .into_iter()
+                .map(
+                    |(id, collection_code, name, id_last_four, category)| PackStudent {
+                        id,
+                        collection_code,
+                        name_masked: photoroll_core::mask_name(&name),
+                        id_last_four,
+                        category,
+                    },
+                )
+                .collect(),
+        })
+    }
+
+    /// Writes the session's pack to `out`. Returns how many students it holds.
+    pub async fn export_pack(&self, session_id: &str, out: &Path) -> Result<usize, StoreError> {
+        let pack = self.station_pack(session_id).await?;
+        write_zip(
+            out,
+            PACK_FORMAT,
+            &[(PACK_FILE.into(), serde_json::to_vec(&pack)?)],
+        )?;
+        Ok(pack.students.len())
+    }
+
+    /// Takes a pack in at the station: the school, the session and its students (masked), each
+    /// once. Returns how many students were new.
+    pub async fn import_pack(&self, file: &Path) -> Result<u64, StoreError> {
+        let entries = read_zip(file, PACK_FORMAT)?;
+        let pack: StationPack = serde_json::from_slice(
+            entries
+                .get(PACK_FILE)
+                .ok_or_else(|| bad("缺少 pack.json"))?,
+        )
+        .map_err(|e| bad(format!("pack.json: {e}")))?;
+        let at = now();
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("INSERT OR IGNORE INTO schools (code, name, created_at) VALUES (?, ?, ?)")
+            .bind(&pack.school_code)
+            .bind(&pack.school_name)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT OR IGNORE INTO capture_sessions (id, school_code, name, feature_code, created_at)
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&pack.session_id)
+        .bind(&pack.school_code)
+        .bind(&pack.session_name)
+        .bind(&pack.feature_code)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        let mut added = 0;
+        for s in &pack.students {
+            added += sqlx::query(
+                "INSERT OR IGNORE INTO students (id, school_code, name, id_last_four, collection_code, category, state, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
+            )
+            .bind(&s.id)
+            .bind(&pack.school_code)
+            .bind(&s.name_masked)
+            .bind(&s.id_last_four)
+            .bind(&s.collection_code)
+            .bind(&s.category)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            sqlx::query(
+                "INSERT OR IGNORE INTO capture_session_students (session_id, student_id) VALUES (?, ?)",
+            )
+            .bind(&pack.session_id)
+            .bind(&s.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// Writes every capture taken here, with both photos, to `out`. Returns how many.
+    pub async fn export_captures(&self, out: &Path) -> Result<usize, StoreError> {
+        let captures: Vec<PackedCapture> = sqlx::query_as(
+            "SELECT id, student_id, session_id, original_hash, standard_hash, report, overrides, actor, taken_at
+             FROM captures ORDER BY id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut entries = vec![(CAPTURES_FILE.to_string(), serde_json::to_vec(&captures)?)];
+        let mut hashes = std::collections::BTreeSet::new();
+        for c in &captures {
+            hashes.insert(c.original_hash.clone());
+            hashes.insert(c.standard_hash.clone());
+        }
+        for hash in hashes {
+            entries.push((format!("photos/{hash}"), self.blobs().get(&hash)?));
+        }
+        write_zip(out, CAPTURES_FORMAT, &entries)?;
+        Ok(captures.len())
+    }
+
+    /// Takes a station's captures in: every photo is checked against its hash first; each
+    /// capture not seen before is saved as the station saved it (a newer capture of a student
+    /// already submitted is a retake). Returns how many captures were new.
+    pub async fn import_captures(&self, file: &Path) -> Result<u64, StoreError> {
+        let entries = read_zip(file, CAPTURES_FORMAT)?;
+        let captures: Vec<PackedCapture> = serde_json::from_slice(
+            entries
+                .get(CAPTURES_FILE)
+                .ok_or_else(|| bad("缺少 captures.json"))?,
+        )
+        .map_err(|e| bad(format!("captures.json: {e}")))?;
+        let photo = |hash: &str| -> Result<&Vec<u8>, StoreError> {
+            let bytes = entries
+                .get(&format!("photos/{hash}"))
+                .ok_or_else(|| bad(format!("缺少照片 {hash}")))?;
+            if BlobStore::hash_of(bytes) != hash {
+                return Err(bad(format!("照片 {hash} 已损坏")));
+            }
+            Ok(bytes)
+        };
+        // Check everything before storing anything.
+        for c in &captures {
+            photo(&c.original_hash)?;
+            photo(&c.standard_hash)?;
+        }
+        let mut added = 0;
+        for c in &captures {
+            let seen: Option<String> = sqlx::query_scalar("SELECT id FROM captures WHERE id = ?")
+                .bind(&c.id)
+                .fetch_optional(self.pool())
+                .await?;
+            if seen.is_some() {
+                continue;
+            }
+            let state: Option<String> =
+                sqlx::query_scalar("SELECT state FROM students WHERE id = ?")
+                    .bind(&c.student_id)
+                    .fetch_optional(self.pool())
+                    .await?;
+            let overrides: Vec<CheckOverride> = serde_json::from_str(&c.overrides)
+                .map_err(|e| bad(format!("capture {}: {e}", c.id)))?;
+            self.save_capture_as(
+                &crate::NewCapture {
+                    student_id: &c.student_id,
+                    session_id: c.session_id.as_deref(),
+                    original: photo(&c.original_hash)?,
+                    standard: photo(&c.standard_hash)?,
+                    report: c.report.clone(),
+                    overrides,
+                    actor: &c.actor,
+                    retake: state.as_deref() == Some("submitted"),
+                },
+                &c.id,
+                &c.taken_at,
+            )
+            .await?;
+            added += 1;
+        }
+        Ok(added)
+    }
+}
