@@ -3,6 +3,7 @@
 //! - A *pack* carries what a station needs and no more: per student the collection code, the
 //!   masked name and the ID's last four; the session and its feature code; the school's name.
 //! - A *captures file* carries the station's captures back: every capture with both photos.
+//!
 //! Both are zip files with a manifest of SHA-256 hashes, checked before anything is stored;
 //! importing either twice changes nothing.
 
