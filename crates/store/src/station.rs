@@ -55,6 +55,16 @@ pub struct PackedCapture {
     pub taken_at: String,
 }
 
+/// A session's student as the admin's roster has it (the name still whole).
+#[derive(sqlx::FromRow)]
+struct RosterLine {
+    id: String,
+    collection_code: Option<String>,
+    name: String,
+    id_last_four: Option<String>,
+    category: String,
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct Manifest {
     format: String,
@@ -146,7 +156,7 @@ impl Store {
         .await?;
         let (school_code, school_name, session_name, feature_code) =
             session.ok_or_else(|| bad(format!("找不到采集场次 {session_id}")))?;
-        let rows: Vec<(String, Option<String>, String, Option<String>, String)> = sqlx::query_as(
+        let rows: Vec<RosterLine> = sqlx::query_as(
             "SELECT st.id, st.collection_code, st.name, st.id_last_four, st.category
              FROM capture_session_students c JOIN students st ON st.id = c.student_id
              WHERE c.session_id = ? ORDER BY st.id",
