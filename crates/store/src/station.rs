@@ -173,15 +173,13 @@ impl Store {
             feature_code,
             students: rows
                 .into_iter()
-                .map(
-                    |(id, collection_code, name, id_last_four, category)| PackStudent {
-                        id,
-                        collection_code,
-                        name_masked: photoroll_core::mask_name(&name),
-                        id_last_four,
-                        category,
-                    },
-                )
+                .map(|r| PackStudent {
+                    name_masked: photoroll_core::mask_name(&r.name),
+                    id: r.id,
+                    collection_code: r.collection_code,
+                    id_last_four: r.id_last_four,
+                    category: r.category,
+                })
                 .collect(),
         })
     }
