@@ -28,6 +28,10 @@ pub enum BenchCmd {
         runs: usize,
         #[arg(long, default_value_t = 200)]
         batch: usize,
+        /// The capture's size, WIDTHxHEIGHT: 4000x6000 is a 24-megapixel DSLR, 3000x4000 the
+        /// 12 megapixels of a station camera.
+        #[arg(long, default_value = "4000x6000")]
+        size: String,
         /// Keep the generated capture in this folder.
         #[arg(long)]
         keep: Option<std::path::PathBuf>,
@@ -72,8 +76,9 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
             source,
             runs,
             batch,
+            size,
             keep,
-        } => return crate::bench_photo::run(source, runs, batch, keep),
+        } => return crate::bench_photo::run(source, runs, batch, &size, keep),
         BenchCmd::PhotoChild { capture, runs } => return crate::bench_photo::child(&capture, runs),
         BenchCmd::Qr { runs } => return crate::bench_qr::run(runs),
     };

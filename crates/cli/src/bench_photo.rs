@@ -57,7 +57,10 @@ pub fn child(capture: &Path, runs: usize) -> Result<()> {
         let t = Instant::now();
         let d = decode(&bytes, 0, &limits)?;
         plain.push(t.elapsed().as_secs_f64() * 1000.0);
-        ensure!(d.image.width == 4000, "unexpected decode size");
+        ensure!(
+            d.scale_denominator == 1,
+            "the plain decode must be full size"
+        );
     }
     let t = Instant::now();
     let standardizer = Standardizer::new(PhotoSpec::default())?;
@@ -99,20 +102,33 @@ pub fn child(capture: &Path, runs: usize) -> Result<()> {
     Ok(())
 }
 
-pub fn run(source: PathBuf, runs: usize, batch: usize, keep: Option<PathBuf>) -> Result<()> {
+pub fn run(
+    source: PathBuf,
+    runs: usize,
+    batch: usize,
+    size: &str,
+    keep: Option<PathBuf>,
+) -> Result<()> {
     ensure!(
         runs > 0 && batch > 0,
         "--runs and --batch must be at least 1"
     );
+    let (width, height) = size
+        .split_once(['x', '×'])
+        .and_then(|(w, h)| Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?)))
+        .filter(|&(w, h)| (480..=12_000).contains(&w) && (640..=12_000).contains(&h))
+        .ok_or_else(|| {
+            anyhow::anyhow!("--size must be WIDTHxHEIGHT within 480x640..12000x12000")
+        })?;
     let tmp = tempfile::tempdir()?;
     let dir = keep.unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&dir)?;
-    let capture = dir.join("capture-24mp.jpg");
+    let capture = dir.join(format!("capture-{width}x{height}.jpg"));
     let t = Instant::now();
-    let bytes = make_capture(&source, 4000, 6000)?;
+    let bytes = make_capture(&source, width, height)?;
     std::fs::write(&capture, &bytes)?;
     println!(
-        "photo benchmark: 4000×6000 capture from {} ({:.1} MB, made in {:.0} ms)",
+        "photo benchmark: {width}×{height} capture from {} ({:.1} MB, made in {:.0} ms)",
         source.display(),
         bytes.len() as f64 / 1e6,
         t.elapsed().as_secs_f64() * 1000.0
