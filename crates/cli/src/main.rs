@@ -513,8 +513,14 @@ async fn station(dir: &Path, cmd: StationCmd) -> Result<()> {
             println!("已导出 {n} 次采集 → {}", output.display());
         }
         StationCmd::ImportCaptures { file } => {
-            let n = store.import_captures(&file).await?;
-            println!("已导入 {n} 次新的采集");
+            let result = store.import_captures(&file).await?;
+            println!("已导入 {} 次新的采集", result.added);
+            for s in &result.skipped {
+                println!(
+                    "未导入采集 {}（学生 {}）：{}",
+                    s.capture_id, s.student_id, s.reason
+                );
+            }
         }
     }
     Ok(())

@@ -20,7 +20,7 @@ pub use outbox::OutboxOp;
 pub use progress::{ExportRecord, ProgressCounts, StudentFilter, StudentRow};
 pub use roster::{ImportSummary, ImportWriter, NewImport, StoredFailure};
 pub use sessions::{CaptureSession, NewSession};
-pub use station::{PackStudent, PackedCapture, StationPack};
+pub use station::{CapturesImport, PackStudent, PackedCapture, SkippedCapture, StationPack};
 pub use students::TransitionRecord;
 
 use photoroll_core::{School, SchoolCode};

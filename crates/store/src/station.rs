@@ -55,6 +55,20 @@ pub struct PackedCapture {
     pub taken_at: String,
 }
 
+/// What importing a captures file did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CapturesImport {
+    pub added: u64,
+    pub skipped: Vec<SkippedCapture>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedCapture {
+    pub capture_id: String,
+    pub student_id: String,
+    pub reason: String,
+}
+
 /// A session's student as the admin's roster has it (the name still whole).
 #[derive(sqlx::FromRow)]
 struct RosterLine {
@@ -275,8 +289,9 @@ impl Store {
 
     /// Takes a station's captures in: every photo is checked against its hash first; each
     /// capture not seen before is saved as the station saved it (a newer capture of a student
-    /// already submitted is a retake). Returns how many captures were new.
-    pub async fn import_captures(&self, file: &Path) -> Result<u64, StoreError> {
+    /// already submitted is a retake). A capture the roster cannot take (the student is not on
+    /// it, or was approved or delivered meanwhile) is skipped and reported, not fatal.
+    pub async fn import_captures(&self, file: &Path) -> Result<CapturesImport, StoreError> {
         let entries = read_zip(file, CAPTURES_FORMAT)?;
         let captures: Vec<PackedCapture> = serde_json::from_slice(
             entries
@@ -298,7 +313,7 @@ impl Store {
             photo(&c.original_hash)?;
             photo(&c.standard_hash)?;
         }
-        let mut added = 0;
+        let mut result = CapturesImport::default();
         for c in &captures {
             let seen: Option<String> = sqlx::query_scalar("SELECT id FROM captures WHERE id = ?")
                 .bind(&c.id)
@@ -314,23 +329,34 @@ impl Store {
                     .await?;
             let overrides: Vec<CheckOverride> = serde_json::from_str(&c.overrides)
                 .map_err(|e| bad(format!("capture {}: {e}", c.id)))?;
-            self.save_capture_as(
-                &crate::NewCapture {
-                    student_id: &c.student_id,
-                    session_id: c.session_id.as_deref(),
-                    original: photo(&c.original_hash)?,
-                    standard: photo(&c.standard_hash)?,
-                    report: c.report.clone(),
-                    overrides,
-                    actor: &c.actor,
-                    retake: state.as_deref() == Some("submitted"),
-                },
-                &c.id,
-                &c.taken_at,
-            )
-            .await?;
-            added += 1;
+            let saved = self
+                .save_capture_as(
+                    &crate::NewCapture {
+                        student_id: &c.student_id,
+                        session_id: c.session_id.as_deref(),
+                        original: photo(&c.original_hash)?,
+                        standard: photo(&c.standard_hash)?,
+                        report: c.report.clone(),
+                        overrides,
+                        actor: &c.actor,
+                        retake: state.as_deref() == Some("submitted"),
+                    },
+                    &c.id,
+                    &c.taken_at,
+                )
+                .await;
+            match saved {
+                Ok(_) => result.added += 1,
+                Err(e @ (StoreError::Transition(_) | StoreError::UnknownStudent(_))) => {
+                    result.skipped.push(SkippedCapture {
+                        capture_id: c.id.clone(),
+                        student_id: c.student_id.clone(),
+                        reason: e.to_string(),
+                    })
+                }
+                Err(e) => return Err(e),
+            }
         }
-        Ok(added)
+        Ok(result)
     }
 }
