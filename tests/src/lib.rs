@@ -63,6 +63,12 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The bytes of a real portrait in `fixtures/faces` (see its SOURCES.md).
+pub fn face_bytes(name: &str) -> Vec<u8> {
+    let path = fixture("faces").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// A valid resident ID for a row index (distinct per index below 1000 × 28).
 pub fn valid_id(i: usize) -> String {
     let first17 = format!(

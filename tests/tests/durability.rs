@@ -13,10 +13,7 @@ use std::time::Duration;
 
 const CHILD_DIR: &str = "PHOTOROLL_DURABILITY_DIR";
 
-fn face(name: &str) -> Vec<u8> {
-    let path = format!("{}/fixtures/faces/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use photoroll_tests::face_bytes as face;
 
 /// A real JPEG made unique to `student` (bytes after the end marker are ignored by decoders).
 fn jpeg_for(name: &str, student: &str) -> Vec<u8> {

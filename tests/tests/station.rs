@@ -4,10 +4,7 @@ use photoroll_core::JobControl;
 use photoroll_store::{CheckOverride, NewCapture, NewSession, Store};
 use std::io::{Read, Write};
 
-fn face(name: &str) -> Vec<u8> {
-    let path = format!("{}/fixtures/faces/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use photoroll_tests::face_bytes as face;
 
 /// Rewrites a zip with `change` applied to the named entry's bytes.
 fn tamper(file: &std::path::Path, entry: &str, change: impl Fn(&mut Vec<u8>)) {
