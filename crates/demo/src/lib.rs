@@ -203,6 +203,8 @@ pub async fn load_demo(store: &Store, job: &JobControl) -> Result<Option<ImportR
             true,
         )
         .await?;
+    // The demo lets a station take students the roster lacks, so the flow can be shown.
+    store.set_allow_walk_ins(DEMO_SCHOOL_CODE, true).await?;
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("演示名单（示例数据）.xlsx");
     write_demo_workbook(&path, DEMO_STUDENTS + 4, 2026)?;

@@ -18,6 +18,7 @@ pub struct NewSession {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CaptureSession {
     pub id: String,
     pub school_code: String,
