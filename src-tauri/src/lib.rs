@@ -5,6 +5,7 @@ mod commands;
 mod error;
 pub mod rendering;
 mod state;
+mod station;
 
 use state::AppState;
 use std::path::PathBuf;
@@ -31,6 +32,24 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::facets,
         commands::export_students,
         commands::exports,
+        station::station_cameras,
+        station::station_start,
+        station::station_stop,
+        station::station_status,
+        station::station_next,
+        station::capture_guide,
+        station::capture_sessions,
+        station::create_capture_session,
+        station::session_sheet,
+        station::identify,
+        station::add_walk_in,
+        station::station_capture,
+        station::station_save,
+        station::session_tally,
+        station::export_station_pack,
+        station::import_station_pack,
+        station::export_station_captures,
+        station::import_station_captures,
     ])
 }
 
@@ -90,6 +109,11 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_window_state::Builder::new().build())
+        .register_asynchronous_uri_scheme_protocol("frame", |ctx, request, responder| {
+            // A preview request may wait for the next frame: never on the window's thread.
+            let app = ctx.app_handle().clone();
+            std::thread::spawn(move || responder.respond(station::serve_frame(&app, &request)));
+        })
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);

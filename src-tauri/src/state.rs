@@ -8,6 +8,7 @@ use std::sync::Mutex;
 #[derive(Debug)]
 pub struct AppState {
     pub store: Store,
+    pub station: crate::station::StationDesk,
     jobs: Mutex<HashMap<String, JobControl>>,
 }
 
@@ -15,6 +16,7 @@ impl AppState {
     pub fn new(store: Store) -> Self {
         Self {
             store,
+            station: Default::default(),
             jobs: Mutex::new(HashMap::new()),
         }
     }

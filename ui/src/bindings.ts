@@ -150,6 +150,131 @@ async exports() : Promise<Result<ExportRecord[], UiError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async stationCameras() : Promise<CameraList> {
+    return await TAURI_INVOKE("station_cameras");
+},
+async stationStart(source: StationSource) : Promise<void> {
+    await TAURI_INVOKE("station_start", { source });
+},
+async stationStop() : Promise<void> {
+    await TAURI_INVOKE("station_stop");
+},
+async stationStatus() : Promise<StationStatus> {
+    return await TAURI_INVOKE("station_status");
+},
+async stationNext() : Promise<void> {
+    await TAURI_INVOKE("station_next");
+},
+async captureGuide() : Promise<CaptureGuide> {
+    return await TAURI_INVOKE("capture_guide");
+},
+async captureSessions(school: string) : Promise<Result<CaptureSession[], UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("capture_sessions", { school }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async createCaptureSession(school: string, name: string, department: string | null, className: string | null) : Promise<Result<CaptureSession, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("create_capture_session", { school, name, department, className }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async sessionSheet(sessionId: string) : Promise<Result<SessionSheet, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("session_sheet", { sessionId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Finds the student for what was scanned or typed into the identify field.
+ */
+async identify(sessionId: string, text: string) : Promise<Result<Identification, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("identify", { sessionId, text }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async addWalkIn(sessionId: string, code: string, name: string) : Promise<Result<StationStudent, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("add_walk_in", { sessionId, code, name }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Takes the picture, makes the standard photo and runs the checks. The result waits for the
+ * student's answer; the window shows both photos through `frame://`.
+ */
+async stationCapture() : Promise<Result<CaptureView, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("station_capture") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The student agreed: the capture is saved (durably, see `Store::save_capture`) and the
+ * source moves on to the next student.
+ */
+async stationSave(token: string, studentId: string, sessionId: string, overrides: CheckOverride[], retake: boolean) : Promise<Result<SavedView, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("station_save", { token, studentId, sessionId, overrides, retake }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async sessionTally(sessionId: string) : Promise<Result<SessionTally, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("session_tally", { sessionId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async exportStationPack(sessionId: string, path: string) : Promise<Result<number, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("export_station_pack", { sessionId, path }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async importStationPack(path: string) : Promise<Result<number, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("import_station_pack", { path }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async exportStationCaptures(path: string) : Promise<Result<number, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("export_station_captures", { path }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async importStationCaptures(path: string) : Promise<Result<CapturesImportView, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("import_station_captures", { path }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -167,11 +292,46 @@ async exports() : Promise<Result<ExportRecord[], UiError>> {
  * What the window needs to draw its frame.
  */
 export type AppInfo = { version: string; data_dir: string; schools: School[]; has_demo_data: boolean }
+export type CameraDevice = { id: string; name: string }
+export type CameraList = { devices: CameraDevice[]; 
+/**
+ * Why the list is empty, in Chinese.
+ */
+message: string | null }
+/**
+ * The guide the preview draws, from the photo settings (output pixels).
+ */
+export type CaptureGuide = { width: number; height: number; head_top: [number, number]; eye_line: [number, number]; face_width: [number, number] }
+export type CaptureSession = { id: string; school_code: string; name: string; feature_code: string; category: string | null; department: string | null; class_name: string | null; created_at: string; students: number }
+export type CaptureView = { token: string; checks: CheckView[]; 
+/**
+ * Why no standard photo could be made (no face, unreadable frame).
+ */
+error: string | null; millis: number }
+export type CapturesImportView = { added: number; skipped: string[] }
+/**
+ * A failed check the photographer accepted, and why.
+ */
+export type CheckOverride = { code: string; reason: string }
+export type CheckView = { code: string; passed: boolean; message: string; limit: string; score: number }
 export type CollectionState = "pending" | "submitted" | "rejected" | "awaiting_confirmation" | "completed" | "intercepted" | "delivered"
 export type EducationCategory = "regular" | "adult" | "online" | "open" | "self_study" | "postgraduate"
 export type ExportRecord = { id: string; name: string; path: string; filter: string; rows: number; created_at: string }
 export type Facets = { departments: string[]; classes: string[] }
 export type FailureCode = "missing_name" | "missing_key" | "id_precision_lost" | "id_format" | "id_checksum" | "collection_code_format" | "school_code_mismatch" | "unknown_category" | "unknown_level" | "bad_enrolment_year" | "duplicate_in_file" | "duplicate_existing"
+export type Identification = { matches: StationStudent[]; 
+/**
+ * The code read, when it matched no one on the roster.
+ */
+unknown_code: string | null; 
+/**
+ * Whether the school lets the station add that code as a new record.
+ */
+can_add: boolean; 
+/**
+ * A session sheet was scanned: the station moves to that session.
+ */
+session: CaptureSession | null }
 export type ImportFailures = { headers: string[]; failures: StoredFailure[] }
 /**
  * The report `--json` prints and the window shows.
@@ -190,11 +350,46 @@ export type ProgressCounts = { pending: number; submitted: number; rejected: num
  * Why a row was not imported, with a message an administrator can act on.
  */
 export type RowFailure = { row: number; code: FailureCode; message: string }
+export type SavedView = { student: StationStudent; tally: SessionTally }
 export type School = { code: SchoolCode; name: string }
 /**
  * A school code (院校代码): exactly five ASCII digits, e.g. 河北大学 = 10075.
  */
 export type SchoolCode = string
+export type SessionSheet = { session: CaptureSession; school_name: string; 
+/**
+ * The sheet's QR code as SVG markup.
+ */
+qr_svg: string }
+/**
+ * A session's progress at the station.
+ */
+export type SessionTally = { 
+/**
+ * Students the session covers.
+ */
+covered: number; 
+/**
+ * Students with a capture saved in this session.
+ */
+done: number; 
+/**
+ * Captures saved in the last hour.
+ */
+last_hour: number }
+/**
+ * Where the photographer takes pictures from.
+ */
+export type StationSource = { kind: "camera"; id: string | null; name: string | null } | { kind: "hot_folder"; folder: string } | { kind: "synthetic"; folder: string }
+export type StationStatus = { running: boolean; source: string; message: string; live: boolean }
+/**
+ * A student as the station shows them: enough to call them forward, nothing more.
+ */
+export type StationStudent = { id: string; name_masked: string; id_last_four: string | null; collection_code: string | null; state: CollectionState; 
+/**
+ * Taken at a station as a new record; the admin confirms it.
+ */
+flagged: boolean }
 export type StoredFailure = { row: number; code: string; message: string; cells: string[] }
 /**
  * What the progress screen and `photoroll progress` filter by. Empty fields match everything.

@@ -12,9 +12,24 @@ use serde::{Deserialize, Serialize};
 
 /// A failed check the photographer accepted, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CheckOverride {
     pub code: String,
     pub reason: String,
+}
+
+/// The failed checks (by code) that no override accepts with a reason: a capture with any of
+/// these cannot be saved.
+pub fn unresolved_checks(failed: &[String], overrides: &[CheckOverride]) -> Vec<String> {
+    failed
+        .iter()
+        .filter(|code| {
+            !overrides
+                .iter()
+                .any(|o| &o.code == *code && !o.reason.trim().is_empty())
+        })
+        .cloned()
+        .collect()
 }
 
 #[derive(Debug, Clone)]
@@ -188,5 +203,26 @@ impl Store {
             standard_hash: standard_hash.to_string(),
             state: to.id().to_string(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_check_needs_an_override_with_a_reason() {
+        let failed = vec!["yaw".to_string(), "glasses_glare".to_string()];
+        let with = |code: &str, reason: &str| CheckOverride {
+            code: code.into(),
+            reason: reason.into(),
+        };
+        assert_eq!(unresolved_checks(&failed, &[]), failed);
+        assert_eq!(
+            unresolved_checks(&failed, &[with("yaw", "颈椎病，无法正对"), with("glasses_glare", "  ")]),
+            vec!["glasses_glare".to_string()]
+        );
+        assert!(unresolved_checks(&failed, &[with("yaw", "a"), with("glasses_glare", "b")]).is_empty());
+        assert!(unresolved_checks(&[], &[]).is_empty());
     }
 }

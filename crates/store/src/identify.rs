@@ -74,6 +74,66 @@ pub fn normalise_last_four(text: &str) -> String {
         .collect()
 }
 
+/// What a session sheet's QR code holds: the school and the session's feature code.
+pub const SESSION_SHEET_PREFIX: &str = "PHOTOROLL-SESSION:";
+
+pub fn session_sheet_payload(school_code: &str, feature_code: &str) -> String {
+    format!("{SESSION_SHEET_PREFIX}{school_code}:{feature_code}")
+}
+
+/// What the photographer typed, scanned or read from a QR code at the station.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Typed {
+    /// A session sheet: switch to that session.
+    SessionSheet { school: String, feature_code: String },
+    /// An ID's last four characters, within the station's session.
+    LastFour(String),
+    /// Last four and a feature code, as students type them ("2442 1234").
+    LastFourAndFeature { last_four: String, feature_code: String },
+    /// Anything else is a collection code, kept exactly as read (the CHSI payload is opaque).
+    Code(String),
+}
+
+fn last_four_chars(s: &str) -> bool {
+    s.chars().count() == 4
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, 'X' | '(' | ')'))
+}
+
+/// Reads a line from the identify field. `None` when it is empty.
+pub fn read_typed(text: &str) -> Option<Typed> {
+    let raw = text.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    if let Some(rest) = raw.strip_prefix(SESSION_SHEET_PREFIX)
+        && let Some((school, feature)) = rest.split_once(':')
+    {
+        return Some(Typed::SessionSheet {
+            school: school.to_string(),
+            feature_code: feature.to_string(),
+        });
+    }
+    let compact: String = normalise_last_four(raw)
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '+' | '-' | '\u{3000}'))
+        .collect();
+    if last_four_chars(&compact) {
+        return Some(Typed::LastFour(compact));
+    }
+    if compact.chars().count() == 8 {
+        let (head, tail): (String, String) =
+            (compact.chars().take(4).collect(), compact.chars().skip(4).collect());
+        if last_four_chars(&head) && tail.chars().all(|c| c.is_ascii_digit()) {
+            return Some(Typed::LastFourAndFeature {
+                last_four: head,
+                feature_code: tail,
+            });
+        }
+    }
+    Some(Typed::Code(raw.to_string()))
+}
+
 impl Store {
     async fn session_school(&self, session_id: &str) -> Result<String, StoreError> {
         sqlx::query_scalar("SELECT school_code FROM capture_sessions WHERE id = ?")
@@ -259,5 +319,37 @@ impl Store {
             done,
             last_hour,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_lines_are_told_apart() {
+        assert_eq!(read_typed("  "), None);
+        assert_eq!(read_typed("244x"), Some(Typed::LastFour("244X".into())));
+        assert_eq!(read_typed("（12）"), Some(Typed::LastFour("(12)".into())));
+        assert_eq!(
+            read_typed("2442 0815"),
+            Some(Typed::LastFourAndFeature {
+                last_four: "2442".into(),
+                feature_code: "0815".into()
+            })
+        );
+        assert_eq!(
+            read_typed(&session_sheet_payload("99001", "0815")),
+            Some(Typed::SessionSheet {
+                school: "99001".into(),
+                feature_code: "0815".into()
+            })
+        );
+        assert_eq!(
+            read_typed(" 2026000100123 "),
+            Some(Typed::Code("2026000100123".into()))
+        );
+        // Eight characters that are not last four + digits stay a code.
+        assert_eq!(read_typed("ABCD1234"), Some(Typed::Code("ABCD1234".into())));
     }
 }

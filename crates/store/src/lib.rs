@@ -15,9 +15,12 @@ mod students;
 
 pub use backup::{backup_to, restore_from};
 pub use blobs::{BlobStore, is_blob_name};
-pub use captures::{CheckOverride, NewCapture, SavedCapture};
+pub use captures::{CheckOverride, NewCapture, SavedCapture, unresolved_checks};
 pub use error::StoreError;
-pub use identify::{SessionTally, StationStudent, normalise_last_four};
+pub use identify::{
+    SESSION_SHEET_PREFIX, SessionTally, StationStudent, Typed, normalise_last_four, read_typed,
+    session_sheet_payload,
+};
 pub use outbox::OutboxOp;
 pub use progress::{ExportRecord, ProgressCounts, StudentFilter, StudentRow};
 pub use roster::{ImportSummary, ImportWriter, NewImport, StoredFailure};
