@@ -23,6 +23,8 @@ pub struct StationDesk {
     station: Mutex<Option<Arc<Station>>>,
     standardizer: OnceLock<std::result::Result<Arc<Standardizer>, String>>,
     pending: Mutex<Option<PendingCapture>>,
+    /// The newest preview frame the window has: the next request waits for a newer one.
+    served: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for StationDesk {
@@ -206,6 +208,10 @@ pub fn station_start(app: AppHandle, state: State<'_, AppState>, source: Station
         .unwrap_or_else(|p| p.into_inner())
         .replace(Arc::new(station));
     drop(old);
+    state
+        .station
+        .served
+        .store(0, std::sync::atomic::Ordering::Relaxed);
     // Load the photo models now, off the window's thread, so the first capture is quick.
     let app = app.clone();
     std::thread::spawn(move || {
@@ -636,10 +642,17 @@ pub fn serve_frame(app: &AppHandle, request: &tauri::http::Request<Vec<u8>>) -> 
         .unwrap_or(0);
     let (body, sequence) = match uri.path() {
         "/preview" => match state.station.station() {
-            Some(s) => match s.preview_after(after, Duration::from_secs(1)) {
-                Some(p) => (Some(p.jpeg.as_ref().clone()), p.sequence),
-                None => (None, 0),
-            },
+            Some(s) => {
+                use std::sync::atomic::Ordering;
+                let after = after.max(state.station.served.load(Ordering::Relaxed));
+                match s.preview_after(after, Duration::from_secs(1)) {
+                    Some(p) => {
+                        state.station.served.store(p.sequence, Ordering::Relaxed);
+                        (Some(p.jpeg.as_ref().clone()), p.sequence)
+                    }
+                    None => (None, 0),
+                }
+            }
             None => (None, 0),
         },
         "/original" | "/standard" => {

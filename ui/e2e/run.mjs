@@ -5,7 +5,7 @@
 //   node e2e/run.mjs        (needs target/debug/photoroll-desktop and photoroll, tauri-driver,
 //                            WebKitWebDriver and a DISPLAY; scripts/test arranges all of it)
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -111,6 +111,93 @@ try {
   await s.waitFor('[data-testid="export-history"]', (t) => t.includes("采集进度-"));
   check(true, "the export is in the export history");
   await shot("progress-export-history.png");
+
+  console.log("station: a session, a synthetic camera, three students and a walk-in");
+  const camera = join(work, "camera");
+  mkdirSync(camera);
+  // The first image passes every check; the second (a turned head) fails some.
+  copyFileSync(join(root, "tests/fixtures/faces/portrait-obama.jpg"), join(camera, "1.jpg"));
+  copyFileSync(join(root, "tests/fixtures/faces/portrait-obama-turned.jpg"), join(camera, "2.jpg"));
+  const listed = execFileSync(cli, ["--data-dir", dataDir, "progress", "--school", "99001", "--state", "pending", "--limit", "3"]).toString();
+  const codes = [...listed.matchAll(/\t(\d{13})\t/g)].map((m) => m[1]);
+  check(codes.length === 3, `three pending demo students to photograph (${codes.join(", ")})`);
+  await s.click('[data-testid="nav-station"]');
+  await s.waitFor('[data-testid="camera-list-message"]', (t) => t.includes("摄像头"));
+  check(true, "no camera here: the window says so");
+  await s.click('[data-testid="new-session"]');
+  await s.type('[data-testid="session-name"]', "e2e 集中采集");
+  await s.click('[data-testid="create-session"]');
+  await s.waitFor('[data-testid="tally"]', (t) => t.includes("0 / "));
+  check(true, "a new session with its tally");
+  await s.exec("window.__photorollTestDialogs = { open: [arguments[0]], save: [] };", camera);
+  await s.exec("const el = document.querySelector('[data-testid=source-kind]'); el.value = 'synthetic'; el.dispatchEvent(new Event('change', { bubbles: true }));");
+  await s.waitFor('[data-testid="camera-status"]', (t) => t.includes("画面正常"), 30000);
+  check(true, "the synthetic camera is live");
+
+  // Student 1: scanned code, Space, every check passes, Enter = the student agrees.
+  await s.type('[data-testid="identify"]', codes[0] + "\uE007");
+  await s.waitFor('[data-testid="student"]');
+  await shot("station-live.png");
+  await s.keys(" ");
+  await s.waitFor('[data-testid="all-passed"]', undefined, 60000);
+  check(true, "student 1: the standard photo passes every check");
+  await shot("station-review.png");
+  await s.keys("\uE007");
+  await s.waitFor('[data-testid="tally"]', (t) => t.includes("1 / "));
+  check(true, "student 1 saved (tally 1)");
+
+  // Student 2: a failed check, overridden with a reason, then agreed.
+  await s.type('[data-testid="identify"]', codes[1] + "\uE007");
+  await s.waitFor('[data-testid="student"]');
+  await s.keys(" ");
+  await s.waitFor('[data-testid="checks"] .fail', undefined, 60000);
+  const failedText = await s.text('[data-testid="checks"]');
+  check(/请|偏/.test(failedText), `student 2: failed checks in plain Chinese (${failedText.split("\n")[0]})`);
+  check(await s.exec("return document.querySelector('[data-testid=agree]').disabled;"), "agree is disabled until each failed check has a reason");
+  await shot("station-failed-check.png");
+  for (;;) {
+    const left = await s.findAll('[data-testid^="override-"]');
+    if (left.length === 0) break;
+    await s.click('[data-testid^="override-"]');
+    const field = await s.exec("return document.activeElement?.dataset.testid ?? '';");
+    await s.type(`[data-testid="${field}"]`, "学生颈椎术后，无法正对镜头");
+  }
+  await s.click('[data-testid="agree"]');
+  await s.waitFor('[data-testid="tally"]', (t) => t.includes("2 / "));
+  check(true, "student 2 saved with the override (tally 2)");
+
+  // Student 1 again: a retake needs a confirmation; the old photo is withdrawn.
+  await s.type('[data-testid="identify"]', codes[0] + "\uE007");
+  await s.click(".dialog .primary");
+  await s.waitFor('[data-testid="student"]', (t) => t.includes("重拍"));
+  await s.keys(" ");
+  await s.waitFor('[data-testid="checks"]', undefined, 60000);
+  const retakeFailed = await s.findAll('[data-testid^="override-"]');
+  for (const _ of retakeFailed) {
+    await s.click('[data-testid^="override-"]');
+    const field = await s.exec("return document.activeElement?.dataset.testid ?? '';");
+    await s.type(`[data-testid="${field}"]`, "重拍");
+  }
+  await s.click('[data-testid="agree"]');
+  await s.waitForContent(".toast", (t) => t.includes("已保存"));
+  await s.waitFor('[data-testid="tally"]', (t) => /2 \/ .*近一小时 3 张/.test(t));
+  check(true, "retake saved: still 2 students, 3 captures this hour");
+  const after = execFileSync(cli, ["--data-dir", dataDir, "progress", "--search", codes[0]]).toString();
+  check(after.includes("待审核"), "student 1 is submitted (待审核) after the retake");
+
+  // A code the roster lacks: the photographer types the name, the record is flagged.
+  await s.type('[data-testid="identify"]', "E2E-UNKNOWN-0001\uE007");
+  await s.waitFor('[data-testid="unknown-code"]');
+  await s.type('[data-testid="walk-in-name"]', "路人甲\uE007");
+  await s.waitFor('[data-testid="student"]', (t) => t.includes("现场新增"));
+  check(true, "an unknown code becomes a flagged new record");
+  await s.keys("\uE00C");
+  await s.waitFor('[data-testid="identify"]');
+
+  await s.click('[data-testid="show-sheet"]');
+  await s.waitFor('[data-testid="sheet-feature-code"]', (t) => /^\d{4}$/.test(t));
+  check((await s.findAll('[data-testid="sheet"] svg path')).length === 1, "the session sheet has its QR code");
+  await shot("station-session-sheet.png");
 } finally {
   if (s) await s.quit().catch(() => {});
   driver.kill();

@@ -114,6 +114,13 @@ export class Session {
     }
   }
 
+  /** Presses keys on whatever has focus (WebDriver actions), e.g. " " or "\uE007" (Enter). */
+  async keys(...keys) {
+    const actions = keys.flatMap((value) => [{ type: "keyDown", value }, { type: "keyUp", value }]);
+    await this.cmd("POST", "/actions", { actions: [{ type: "key", id: "keyboard", actions }] });
+    await this.cmd("DELETE", "/actions").catch(() => {});
+  }
+
   async screenshot() {
     return Buffer.from((await this.cmd("GET", "/screenshot")).value, "base64");
   }

@@ -27,3 +27,25 @@ export async function pickSavePath(defaultPath: string): Promise<string | null> 
   if (queued !== undefined) return queued;
   return await save({ defaultPath, filters: [{ name: "Excel", extensions: ["xlsx"] }] });
 }
+
+export async function pickFolder(): Promise<string | null> {
+  const queued = window.__photorollTestDialogs?.open.shift();
+  if (queued !== undefined) return queued;
+  const picked = await open({ multiple: false, directory: true });
+  return typeof picked === "string" ? picked : null;
+}
+
+const packFilter = [{ name: "Photoroll", extensions: ["zip"] }];
+
+export async function pickPackPath(): Promise<string | null> {
+  const queued = window.__photorollTestDialogs?.open.shift();
+  if (queued !== undefined) return queued;
+  const picked = await open({ multiple: false, directory: false, filters: packFilter });
+  return typeof picked === "string" ? picked : null;
+}
+
+export async function pickPackSavePath(defaultPath: string): Promise<string | null> {
+  const queued = window.__photorollTestDialogs?.save.shift();
+  if (queued !== undefined) return queued;
+  return await save({ defaultPath, filters: packFilter });
+}
