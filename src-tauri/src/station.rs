@@ -7,7 +7,9 @@ use crate::state::AppState;
 use photoroll_imaging::Standardizer;
 use photoroll_imaging::spec::PhotoSpec;
 use photoroll_station::{SourceChoice, Station};
-use photoroll_store::{CaptureSession, CheckOverride, NewCapture, SessionTally, StationStudent, Typed};
+use photoroll_store::{
+    CaptureSession, CheckOverride, NewCapture, SessionTally, StationStudent, Typed,
+};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -45,7 +47,10 @@ struct PendingCapture {
 
 impl StationDesk {
     fn station(&self) -> Option<Arc<Station>> {
-        self.station.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.station
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn standardizer(&self) -> Result<Arc<Standardizer>> {
@@ -64,9 +69,16 @@ impl StationDesk {
 #[derive(Debug, Clone, Deserialize, specta::Type)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StationSource {
-    Camera { id: Option<String>, name: Option<String> },
-    HotFolder { folder: PathBuf },
-    Synthetic { folder: PathBuf },
+    Camera {
+        id: Option<String>,
+        name: Option<String>,
+    },
+    HotFolder {
+        folder: PathBuf,
+    },
+    Synthetic {
+        folder: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -180,12 +192,12 @@ pub fn station_cameras() -> CameraList {
 #[specta::specta]
 pub fn station_start(app: AppHandle, state: State<'_, AppState>, source: StationSource) {
     let choice = match source {
-        StationSource::Camera { id, name } => SourceChoice::Camera(id.map(|id| {
-            photoroll_camera::supervisor::DeviceInfo {
+        StationSource::Camera { id, name } => {
+            SourceChoice::Camera(id.map(|id| photoroll_camera::supervisor::DeviceInfo {
                 name: name.unwrap_or_else(|| id.clone()),
                 id,
-            }
-        })),
+            }))
+        }
         StationSource::HotFolder { folder } => SourceChoice::HotFolder(folder),
         StationSource::Synthetic { folder } => SourceChoice::Synthetic {
             folder,
@@ -383,7 +395,9 @@ pub async fn identify(
             school,
             feature_code,
         } => {
-            let found = store.session_by_feature_code(&school, &feature_code).await?;
+            let found = store
+                .session_by_feature_code(&school, &feature_code)
+                .await?;
             if found.is_none() {
                 return Err(UiError::new(
                     "bad_session",
@@ -548,7 +562,11 @@ pub async fn station_save(
     };
     let Some(standard) = pending.standard.clone() else {
         put_back(pending);
-        return Err(UiError::new("no_standard", "没有生成标准照片，请重拍", true));
+        return Err(UiError::new(
+            "no_standard",
+            "没有生成标准照片，请重拍",
+            true,
+        ));
     };
     let unresolved = photoroll_store::unresolved_checks(&pending.failed, &overrides);
     if !unresolved.is_empty() {
@@ -632,7 +650,10 @@ pub async fn import_station_captures(
 
 /// `frame://localhost/preview?after=N` (the newest preview after frame N, waiting up to a
 /// second), `/original` and `/standard` (the capture awaiting the student's answer).
-pub fn serve_frame(app: &AppHandle, request: &tauri::http::Request<Vec<u8>>) -> tauri::http::Response<Vec<u8>> {
+pub fn serve_frame(
+    app: &AppHandle,
+    request: &tauri::http::Request<Vec<u8>>,
+) -> tauri::http::Response<Vec<u8>> {
     let state = app.state::<AppState>();
     let uri = request.uri();
     let after = uri
@@ -656,7 +677,11 @@ pub fn serve_frame(app: &AppHandle, request: &tauri::http::Request<Vec<u8>>) -> 
             None => (None, 0),
         },
         "/original" | "/standard" => {
-            let pending = state.station.pending.lock().unwrap_or_else(|p| p.into_inner());
+            let pending = state
+                .station
+                .pending
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             let body = pending.as_ref().and_then(|p| {
                 if uri.path() == "/original" {
                     Some(p.original_preview.clone())

@@ -36,6 +36,16 @@ pub enum BenchCmd {
         #[arg(long)]
         keep: Option<std::path::PathBuf>,
     },
+    /// The station's preview: a moving 1280×720 stream made from SOURCE through the live loop
+    /// (frames per second reaching the reader), and a 12-megapixel frame's downscale.
+    Preview {
+        source: std::path::PathBuf,
+        #[arg(long, default_value_t = 90)]
+        frames: usize,
+        /// Keep the generated frames here (for ui/e2e/bench-preview.mjs).
+        #[arg(long)]
+        keep: Option<std::path::PathBuf>,
+    },
     /// Collection-code scanning on 1280×720 frames (with and without a code).
     Qr {
         #[arg(long, default_value_t = 21)]
@@ -81,6 +91,11 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
         } => return crate::bench_photo::run(source, runs, batch, &size, keep),
         BenchCmd::PhotoChild { capture, runs } => return crate::bench_photo::child(&capture, runs),
         BenchCmd::Qr { runs } => return crate::bench_qr::run(runs),
+        BenchCmd::Preview {
+            source,
+            frames,
+            keep,
+        } => return crate::bench_preview::run(source, frames, keep),
     };
     let tmp = tempfile::tempdir()?;
     let work_dir = match &keep {

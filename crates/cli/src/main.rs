@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_photo;
+mod bench_preview;
 mod bench_qr;
 mod photo;
 mod qr;

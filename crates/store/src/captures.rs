@@ -219,10 +219,15 @@ mod tests {
         };
         assert_eq!(unresolved_checks(&failed, &[]), failed);
         assert_eq!(
-            unresolved_checks(&failed, &[with("yaw", "颈椎病，无法正对"), with("glasses_glare", "  ")]),
+            unresolved_checks(
+                &failed,
+                &[with("yaw", "颈椎病，无法正对"), with("glasses_glare", "  ")]
+            ),
             vec!["glasses_glare".to_string()]
         );
-        assert!(unresolved_checks(&failed, &[with("yaw", "a"), with("glasses_glare", "b")]).is_empty());
+        assert!(
+            unresolved_checks(&failed, &[with("yaw", "a"), with("glasses_glare", "b")]).is_empty()
+        );
         assert!(unresolved_checks(&[], &[]).is_empty());
     }
 }

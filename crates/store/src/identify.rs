@@ -85,11 +85,17 @@ pub fn session_sheet_payload(school_code: &str, feature_code: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Typed {
     /// A session sheet: switch to that session.
-    SessionSheet { school: String, feature_code: String },
+    SessionSheet {
+        school: String,
+        feature_code: String,
+    },
     /// An ID's last four characters, within the station's session.
     LastFour(String),
     /// Last four and a feature code, as students type them ("2442 1234").
-    LastFourAndFeature { last_four: String, feature_code: String },
+    LastFourAndFeature {
+        last_four: String,
+        feature_code: String,
+    },
     /// Anything else is a collection code, kept exactly as read (the CHSI payload is opaque).
     Code(String),
 }
@@ -122,8 +128,10 @@ pub fn read_typed(text: &str) -> Option<Typed> {
         return Some(Typed::LastFour(compact));
     }
     if compact.chars().count() == 8 {
-        let (head, tail): (String, String) =
-            (compact.chars().take(4).collect(), compact.chars().skip(4).collect());
+        let (head, tail): (String, String) = (
+            compact.chars().take(4).collect(),
+            compact.chars().skip(4).collect(),
+        );
         if last_four_chars(&head) && tail.chars().all(|c| c.is_ascii_digit()) {
             return Some(Typed::LastFourAndFeature {
                 last_four: head,
