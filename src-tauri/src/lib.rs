@@ -136,8 +136,11 @@ mod tests {
     /// The committed bindings match the Rust commands; `UPDATE_BINDINGS=1` rewrites them.
     #[test]
     fn typescript_bindings_are_current() {
-        let committed =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/bindings.ts");
+        let committed = std::path::PathBuf::from(
+            std::env::var("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
+        )
+        .join("../ui/src/bindings.ts");
         if std::env::var_os("UPDATE_BINDINGS").is_some() {
             super::export_bindings(&committed).unwrap();
         }

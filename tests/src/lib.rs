@@ -57,9 +57,20 @@ pub fn sheet_names(path: &Path) -> Vec<String> {
     calamine::open_workbook_auto(path).unwrap().sheet_names()
 }
 
+/// The running checkout's `tests/fixtures/NAME`. Found from the package directory cargo gives
+/// the running test, not from the one this crate was compiled in: a target dir shared between
+/// clones at different paths (CI's cache) keeps binaries compiled in another clone, which may
+/// be gone.
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
+    let start = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    start
+        .ancestors()
+        .map(|d| d.join("tests/fixtures"))
+        .find(|d| d.is_dir())
+        .or_else(|| Some(start.join("fixtures")).filter(|d| d.is_dir()))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"))
         .join(name)
 }
 

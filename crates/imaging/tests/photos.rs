@@ -18,7 +18,9 @@ fn standardizer() -> &'static Standardizer {
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!(
         "{}/../../tests/fixtures/faces/{name}",
-        env!("CARGO_MANIFEST_DIR")
+        // The running checkout's, not the one this binary was first compiled in (a shared
+        // target dir serves clones at other paths).
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into())
     );
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }

@@ -10,9 +10,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn portrait() -> Vec<u8> {
-    std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/fixtures/faces/portrait-obama.jpg"
+    // The running checkout's, not the one this binary was first compiled in.
+    let dir =
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+    std::fs::read(format!(
+        "{dir}/../../tests/fixtures/faces/portrait-obama.jpg"
     ))
     .unwrap()
 }

@@ -1,0 +1,246 @@
+//! Identifying the student at a station, on the real demo store: by collection code, by last
+//! four within the session (and with the feature code), walk-ins where the school allows them,
+//! and the session's tally after real saves.
+
+use photoroll_core::{CollectionState, JobControl};
+use photoroll_store::{NewCapture, NewSession, Store, StoreError, Typed, read_typed};
+use photoroll_tests::face_bytes as face;
+use proptest::prelude::*;
+
+async fn demo() -> (tempfile::TempDir, Store, photoroll_store::CaptureSession) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    photoroll_demo::load_demo(&store, &JobControl::new())
+        .await
+        .unwrap();
+    let session = store
+        .create_session(&NewSession {
+            school_code: "99001".into(),
+            name: "全体".into(),
+            category: None,
+            department: None,
+            class_name: None,
+        })
+        .await
+        .unwrap();
+    (dir, store, session)
+}
+
+/// (collection code, ID last four, name) of some pending demo students.
+async fn pending(store: &Store, n: i64) -> Vec<(String, String, String)> {
+    sqlx::query_as(
+        "SELECT collection_code, id_last_four, name FROM students WHERE state = 'pending' AND id_last_four IS NOT NULL ORDER BY id LIMIT ?",
+    )
+    .bind(n)
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_scanned_code_or_the_last_four_finds_the_student_with_a_masked_name() {
+    let (_dir, store, session) = demo().await;
+    let (code, last_four, name) = pending(&store, 1).await.remove(0);
+
+    let found = store
+        .student_by_code(&session.id, &format!("  {code} "))
+        .await
+        .unwrap()
+        .expect("the code is on the roster");
+    assert_eq!(found.collection_code.as_deref(), Some(code.as_str()));
+    assert_eq!(found.state, CollectionState::Pending);
+    assert_ne!(
+        found.name_masked, name,
+        "the station never shows the full name"
+    );
+    assert_eq!(
+        found.name_masked.chars().next(),
+        name.chars().next(),
+        "the family name's first character stays"
+    );
+    assert!(found.name_masked.chars().skip(1).all(|c| c == '*'));
+
+    let by_four = store
+        .students_by_last_four(&session.id, &last_four.to_lowercase())
+        .await
+        .unwrap();
+    assert!(by_four.iter().any(|s| s.id == found.id));
+    assert!(by_four.iter().all(
+        |s| s.id_last_four.as_deref().map(str::to_uppercase) == Some(last_four.to_uppercase())
+    ));
+
+    // A code from another school or nowhere finds no one.
+    assert!(
+        store
+            .student_by_code(&session.id, "0000000000000")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(matches!(
+        store.students_by_last_four(&session.id, "12").await,
+        Err(StoreError::BadSession(_))
+    ));
+    // The typed line with the session's feature code is read as such.
+    assert_eq!(
+        read_typed(&format!("{last_four} {}", session.feature_code)),
+        Some(Typed::LastFourAndFeature {
+            last_four: last_four.to_uppercase(),
+            feature_code: session.feature_code.clone()
+        })
+    );
+}
+
+#[tokio::test]
+async fn the_last_four_only_finds_students_of_the_session() {
+    let (_dir, store, _all) = demo().await;
+    let one_class: String = sqlx::query_scalar(
+        "SELECT class_name FROM students WHERE class_name IS NOT NULL GROUP BY class_name ORDER BY class_name LIMIT 1",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    let small = store
+        .create_session(&NewSession {
+            school_code: "99001".into(),
+            name: "一个班".into(),
+            category: None,
+            department: None,
+            class_name: Some(one_class.clone()),
+        })
+        .await
+        .unwrap();
+    let outsider: (String,) = sqlx::query_as(
+        "SELECT id_last_four FROM students WHERE class_name <> ? AND id_last_four IS NOT NULL
+         AND id_last_four NOT IN (SELECT id_last_four FROM students WHERE class_name = ? AND id_last_four IS NOT NULL) LIMIT 1",
+    )
+    .bind(&one_class)
+    .bind(&one_class)
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert!(
+        store
+            .students_by_last_four(&small.id, &outsider.0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn walk_ins_are_flagged_and_only_where_the_school_allows_them() {
+    let (_dir, store, session) = demo().await;
+    let added = store
+        .add_walk_in(&session.id, "RAW-PAYLOAD-1", " 李雷 ", "station")
+        .await
+        .unwrap();
+    assert!(added.flagged);
+    assert_eq!(added.name_masked, "李*");
+    assert_eq!(added.collection_code.as_deref(), Some("RAW-PAYLOAD-1"));
+    assert_eq!(added.state, CollectionState::Pending);
+    // Now on the roster and in the session: the same code finds them, and cannot be added twice.
+    let again = store
+        .student_by_code(&session.id, "RAW-PAYLOAD-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.id, added.id);
+    assert!(
+        store
+            .add_walk_in(&session.id, "RAW-PAYLOAD-1", "李雷", "station")
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        store.session_tally(&session.id).await.unwrap().covered,
+        session.students + 1
+    );
+    // A name is required.
+    assert!(
+        store
+            .add_walk_in(&session.id, "RAW-PAYLOAD-2", "  ", "station")
+            .await
+            .is_err()
+    );
+    // Its outbox operation travels with it.
+    let ops = store.pending_outbox(10_000).await.unwrap();
+    assert!(
+        ops.iter()
+            .any(|o| o.entity_id == added.id && o.op == "walk_in")
+    );
+
+    store.set_allow_walk_ins("99001", false).await.unwrap();
+    let refused = store
+        .add_walk_in(&session.id, "RAW-PAYLOAD-3", "韩梅梅", "station")
+        .await;
+    assert!(matches!(refused, Err(StoreError::BadSession(m)) if m.contains("不允许")));
+    assert!(
+        store
+            .student_by_code(&session.id, "RAW-PAYLOAD-3")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn the_tally_counts_students_done_and_captures_this_hour() {
+    let (_dir, store, session) = demo().await;
+    assert_eq!(store.session_tally(&session.id).await.unwrap().done, 0);
+    let students = pending(&store, 2).await;
+    let photo = face("portrait-obama.jpg");
+    let mut ids = Vec::new();
+    for (code, _, _) in &students {
+        ids.push(
+            store
+                .student_by_code(&session.id, code)
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+        );
+    }
+    let save = |id: String, retake: bool| {
+        let (store, photo, session) = (store.clone(), photo.clone(), session.id.clone());
+        async move {
+            store
+                .save_capture(&NewCapture {
+                    student_id: &id,
+                    session_id: Some(&session),
+                    original: &photo,
+                    standard: &photo[..photo.len() / 2],
+                    report: "{}".into(),
+                    overrides: vec![],
+                    actor: "station",
+                    retake,
+                })
+                .await
+                .unwrap()
+        }
+    };
+    save(ids[0].clone(), false).await;
+    save(ids[1].clone(), false).await;
+    save(ids[0].clone(), true).await;
+    let tally = store.session_tally(&session.id).await.unwrap();
+    assert_eq!((tally.done, tally.last_hour), (2, 3));
+    assert_eq!(tally.covered, session.students);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+    /// Whatever is typed or scanned, reading it never panics, and a code is kept exactly.
+    #[test]
+    fn any_typed_line_is_read_without_loss(text in "\\PC{0,300}") {
+        match read_typed(&text) {
+            None => prop_assert!(text.trim().is_empty()),
+            Some(Typed::Code(c)) => prop_assert_eq!(c, text.trim().to_string()),
+            Some(Typed::LastFour(l)) => prop_assert_eq!(l.chars().count(), 4),
+            Some(Typed::LastFourAndFeature { last_four, feature_code }) => {
+                prop_assert_eq!(last_four.chars().count(), 4);
+                prop_assert!(feature_code.chars().all(|c| c.is_ascii_digit()));
+            }
+            Some(Typed::SessionSheet { .. }) => prop_assert!(text.trim().starts_with(photoroll_store::SESSION_SHEET_PREFIX)),
+        }
+    }
+}
