@@ -198,6 +198,27 @@ try {
   await s.waitFor('[data-testid="sheet-feature-code"]', (t) => /^\d{4}$/.test(t));
   check((await s.findAll('[data-testid="sheet"] svg path')).length === 1, "the session sheet has its QR code");
   await shot("station-session-sheet.png");
+  await s.click('[data-testid="close-sheet"]');
+
+  console.log("station packs from the window, and the walk-in on the admin's list");
+  const packFile = join(work, "场次包.zip");
+  await s.exec("window.__photorollTestDialogs = { open: [], save: [arguments[0]] };", packFile);
+  await s.click('[data-testid="export-pack"]');
+  await s.waitForContent(".toasts, body", (t) => t.includes("场次包已导出"));
+  check(existsSync(packFile), "the station pack was written");
+  const capturesFile = join(work, "采集结果.zip");
+  await s.exec("window.__photorollTestDialogs = { open: [], save: [arguments[0]] };", capturesFile);
+  await s.click('[data-testid="export-captures"]');
+  await s.waitForContent("body", (t) => t.includes("已导出 3 次采集"));
+  check(existsSync(capturesFile), "the captures file was written with the 3 captures");
+  const station2 = join(work, "station2");
+  execFileSync(cli, ["--data-dir", station2, "station", "import-pack", packFile]);
+  const imported = execFileSync(cli, ["--data-dir", station2, "station", "import-captures", capturesFile]).toString();
+  check(/3/.test(imported), `the captures import at another data folder (${imported.trim().split("\n").pop()})`);
+  await s.click('[data-testid="nav-progress"]');
+  await s.type('[data-testid="search"]', "路人甲");
+  await s.waitFor('[data-testid="flag"]', (t) => t.includes("待核实"));
+  check(true, "the admin sees the walk-in flagged 待核实");
 } finally {
   if (s) await s.quit().catch(() => {});
   driver.kill();

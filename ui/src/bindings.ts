@@ -402,7 +402,11 @@ search: string | null }
 /**
  * A student as lists show it: the ID masked.
  */
-export type StudentRow = { id: string; school_code: string; name: string; id_masked: string | null; id_last_four: string | null; collection_code: string | null; student_number: string | null; examinee_number: string | null; teaching_site: string | null; department: string | null; major: string | null; class_name: string | null; enrolment_year: number | null; category: string; level: string | null; state: string; photo_hash: string | null }
+export type StudentRow = { id: string; school_code: string; name: string; id_masked: string | null; id_last_four: string | null; collection_code: string | null; student_number: string | null; examinee_number: string | null; teaching_site: string | null; department: string | null; major: string | null; class_name: string | null; enrolment_year: number | null; category: string; level: string | null; state: string; photo_hash: string | null; 
+/**
+ * Why the admin should look at this record (e.g. added at a capture station).
+ */
+flag: string | null }
 export type UiError = { 
 /**
  * Stable identifier, shown one click away ("详情") for support.

@@ -40,6 +40,8 @@ pub struct StudentRow {
     pub level: Option<String>,
     pub state: String,
     pub photo_hash: Option<String>,
+    /// Why the admin should look at this record (e.g. added at a capture station).
+    pub flag: Option<String>,
 }
 
 /// Counts per state, every state present (zero included), plus the total.
@@ -112,6 +114,7 @@ struct RawStudent {
     level: Option<String>,
     state: String,
     photo_hash: Option<String>,
+    flag: Option<String>,
 }
 
 impl From<RawStudent> for StudentRow {
@@ -134,6 +137,7 @@ impl From<RawStudent> for StudentRow {
             level: r.level,
             state: r.state,
             photo_hash: r.photo_hash,
+            flag: r.flag,
         }
     }
 }
@@ -191,11 +195,11 @@ async fn fetch_with_rowid(
 }
 
 const STUDENT_COLUMNS_WITH_ROWID: &str = "SELECT rowid, id, school_code, name, id_number, id_last_four, collection_code, student_number,
-    examinee_number, teaching_site, department, major, class_name, enrolment_year, category, level, state, photo_hash
+    examinee_number, teaching_site, department, major, class_name, enrolment_year, category, level, state, photo_hash, flag
     FROM students";
 
 const STUDENT_COLUMNS: &str = "SELECT id, school_code, name, id_number, id_last_four, collection_code, student_number,
-    examinee_number, teaching_site, department, major, class_name, enrolment_year, category, level, state, photo_hash
+    examinee_number, teaching_site, department, major, class_name, enrolment_year, category, level, state, photo_hash, flag
     FROM students";
 
 impl Store {
