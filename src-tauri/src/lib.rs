@@ -33,6 +33,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::export_students,
         commands::exports,
         station::station_cameras,
+        station::camera_modes,
         station::station_start,
         station::station_stop,
         station::station_status,

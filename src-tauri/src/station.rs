@@ -72,6 +72,9 @@ pub enum StationSource {
     Camera {
         id: Option<String>,
         name: Option<String>,
+        /// The MJPEG resolution picked; the camera's highest when absent.
+        width: Option<u32>,
+        height: Option<u32>,
     },
     HotFolder {
         folder: PathBuf,
@@ -188,16 +191,50 @@ pub fn station_cameras() -> CameraList {
     }
 }
 
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct CameraMode {
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+}
+
+/// The MJPEG resolutions a camera offers (opening it briefly, off the window's thread).
+#[tauri::command]
+#[specta::specta]
+pub async fn camera_modes(id: String, name: String) -> Result<Vec<CameraMode>> {
+    let device = photoroll_camera::supervisor::DeviceInfo { id, name };
+    tauri::async_runtime::spawn_blocking(move || photoroll_station::camera_modes(&device))
+        .await
+        .map_err(|e| UiError::new("task", e.to_string(), false))?
+        .map(|modes| {
+            modes
+                .into_iter()
+                .map(|m| CameraMode {
+                    width: m.width,
+                    height: m.height,
+                    fps: m.fps,
+                })
+                .collect()
+        })
+        .map_err(|e| UiError::new("camera", e.to_string(), false))
+}
+
 #[tauri::command]
 #[specta::specta]
 pub fn station_start(app: AppHandle, state: State<'_, AppState>, source: StationSource) {
     let choice = match source {
-        StationSource::Camera { id, name } => {
-            SourceChoice::Camera(id.map(|id| photoroll_camera::supervisor::DeviceInfo {
+        StationSource::Camera {
+            id,
+            name,
+            width,
+            height,
+        } => SourceChoice::Camera {
+            device: id.map(|id| photoroll_camera::supervisor::DeviceInfo {
                 name: name.unwrap_or_else(|| id.clone()),
                 id,
-            }))
-        }
+            }),
+            resolution: width.zip(height),
+        },
         StationSource::HotFolder { folder } => SourceChoice::HotFolder(folder),
         StationSource::Synthetic { folder } => SourceChoice::Synthetic {
             folder,

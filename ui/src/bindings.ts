@@ -154,6 +154,17 @@ async exports() : Promise<Result<ExportRecord[], UiError>> {
 async stationCameras() : Promise<CameraList> {
     return await TAURI_INVOKE("station_cameras");
 },
+/**
+ * The MJPEG resolutions a camera offers (opening it briefly, off the window's thread).
+ */
+async cameraModes(id: string, name: string) : Promise<Result<CameraMode[], UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("camera_modes", { id, name }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async stationStart(source: StationSource) : Promise<void> {
     await TAURI_INVOKE("station_start", { source });
 },
@@ -298,6 +309,7 @@ export type CameraList = { devices: CameraDevice[];
  * Why the list is empty, in Chinese.
  */
 message: string | null }
+export type CameraMode = { width: number; height: number; fps: number }
 /**
  * The guide the preview draws, from the photo settings (output pixels).
  */
@@ -380,7 +392,7 @@ last_hour: number }
 /**
  * Where the photographer takes pictures from.
  */
-export type StationSource = { kind: "camera"; id: string | null; name: string | null } | { kind: "hot_folder"; folder: string } | { kind: "synthetic"; folder: string }
+export type StationSource = { kind: "camera"; id: string | null; name: string | null; width: number | null; height: number | null } | { kind: "hot_folder"; folder: string } | { kind: "synthetic"; folder: string }
 export type StationStatus = { running: boolean; source: string; message: string; live: boolean }
 /**
  * A student as the station shows them: enough to call them forward, nothing more.

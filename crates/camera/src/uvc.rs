@@ -43,6 +43,69 @@ pub fn highest_mjpeg(formats: &[CameraFormat]) -> Option<CameraFormat> {
         .copied()
 }
 
+/// The MJPEG format at `wanted` (width, height), fastest first; the highest when `wanted` is
+/// `None` or the camera does not offer it (a camera swapped for another model keeps working).
+pub fn pick_mjpeg(formats: &[CameraFormat], wanted: Option<(u32, u32)>) -> Option<CameraFormat> {
+    let at = |(w, h): (u32, u32)| {
+        formats
+            .iter()
+            .filter(|f| {
+                f.format() == FrameFormat::MJPEG
+                    && f.resolution().width() == w
+                    && f.resolution().height() == h
+            })
+            .max_by_key(|f| f.frame_rate())
+            .copied()
+    };
+    wanted.and_then(at).or_else(|| highest_mjpeg(formats))
+}
+
+/// A resolution a camera streams in MJPEG, with its best frame rate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MjpegMode {
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+}
+
+/// The camera's MJPEG resolutions, largest first, each with its best frame rate: what the
+/// photographer picks from (a 4K webcam may give 30 fps only at 1080p).
+pub fn mjpeg_modes(formats: &[CameraFormat]) -> Vec<MjpegMode> {
+    let mut modes: Vec<MjpegMode> = Vec::new();
+    for f in formats.iter().filter(|f| f.format() == FrameFormat::MJPEG) {
+        let (width, height) = (f.resolution().width(), f.resolution().height());
+        match modes
+            .iter_mut()
+            .find(|m| (m.width, m.height) == (width, height))
+        {
+            Some(m) => m.fps = m.fps.max(f.frame_rate()),
+            None => modes.push(MjpegMode {
+                width,
+                height,
+                fps: f.frame_rate(),
+            }),
+        }
+    }
+    modes.sort_by_key(|m| std::cmp::Reverse((m.width as u64 * m.height as u64, m.fps)));
+    modes
+}
+
+/// Opens the camera briefly to read the MJPEG modes it offers.
+pub fn camera_modes(device: &DeviceInfo) -> Result<Vec<MjpegMode>, CameraError> {
+    let busy = |e: nokhwa::NokhwaError| CameraError::Busy {
+        device: device.name.clone(),
+        detail: e.to_string(),
+    };
+    let mut probe = Camera::new(
+        index_of(device),
+        RequestedFormat::new::<RgbFormat>(RequestedFormatType::AbsoluteHighestResolution),
+    )
+    .map_err(busy)?;
+    Ok(mjpeg_modes(
+        &probe.compatible_camera_formats().map_err(busy)?,
+    ))
+}
+
 /// What the camera's thread shares with the station.
 #[derive(Default)]
 struct Shared {
@@ -75,8 +138,8 @@ fn index_of(device: &DeviceInfo) -> CameraIndex {
     }
 }
 
-/// Opens the camera at its highest MJPEG resolution and starts the stream.
-fn start(device: &DeviceInfo) -> Result<Camera, CameraError> {
+/// Opens the camera at the wanted MJPEG resolution (else its highest) and starts the stream.
+fn start(device: &DeviceInfo, wanted: Option<(u32, u32)>) -> Result<Camera, CameraError> {
     let busy = |e: nokhwa::NokhwaError| CameraError::Busy {
         device: device.name.clone(),
         detail: e.to_string(),
@@ -88,7 +151,7 @@ fn start(device: &DeviceInfo) -> Result<Camera, CameraError> {
     )
     .map_err(busy)?;
     let formats = probe.compatible_camera_formats().map_err(busy)?;
-    let best = highest_mjpeg(&formats).ok_or_else(|| CameraError::NoMjpeg {
+    let best = pick_mjpeg(&formats, wanted).ok_or_else(|| CameraError::NoMjpeg {
         device: device.name.clone(),
     })?;
     drop(probe);
@@ -102,8 +165,17 @@ fn start(device: &DeviceInfo) -> Result<Camera, CameraError> {
 }
 
 impl UvcSource {
-    /// Opens `device` on its own thread; returns once the stream runs, or with why it cannot.
+    /// Opens `device` at its highest MJPEG resolution; see [`UvcSource::open_at`].
     pub fn open(device: &DeviceInfo) -> Result<UvcSource, CameraError> {
+        Self::open_at(device, None)
+    }
+
+    /// Opens `device` on its own thread at the `wanted` MJPEG resolution (its highest when
+    /// `None` or not offered); returns once the stream runs, or with why it cannot.
+    pub fn open_at(
+        device: &DeviceInfo,
+        wanted: Option<(u32, u32)>,
+    ) -> Result<UvcSource, CameraError> {
         let shared = Arc::new(Shared::default());
         let stop = Arc::new(AtomicBool::new(false));
         let (opened_tx, opened) = std::sync::mpsc::channel();
@@ -112,7 +184,7 @@ impl UvcSource {
             std::thread::Builder::new()
                 .name("uvc-camera".into())
                 .spawn(move || {
-                    let mut camera = match start(&device) {
+                    let mut camera = match start(&device, wanted) {
                         Ok(c) => {
                             let _ = opened_tx.send(Ok(()));
                             c

@@ -5,7 +5,9 @@
 use photoroll_camera::hot_folder::{HotFolderSource, is_complete_jpeg};
 use photoroll_camera::supervisor::{CameraStatus, DeviceInfo, DeviceLister, Supervisor};
 use photoroll_camera::synthetic::SyntheticSource;
-use photoroll_camera::uvc::{SystemCameras, UvcSource, highest_mjpeg};
+use photoroll_camera::uvc::{
+    MjpegMode, SystemCameras, UvcSource, camera_modes, highest_mjpeg, mjpeg_modes, pick_mjpeg,
+};
 use photoroll_camera::{CameraError, CaptureSource, Frame};
 use std::collections::VecDeque;
 use std::io::Write;
@@ -278,4 +280,59 @@ fn the_highest_mjpeg_format_is_chosen() {
         (Resolution::new(1920, 1080), 30)
     );
     assert!(highest_mjpeg(&formats[..1]).is_none());
+}
+
+#[test]
+fn the_photographers_resolution_is_used_when_the_camera_offers_it() {
+    use nokhwa::utils::{CameraFormat, FrameFormat, Resolution};
+    let formats = [
+        CameraFormat::new(Resolution::new(3840, 2160), FrameFormat::MJPEG, 15),
+        CameraFormat::new(Resolution::new(1920, 1080), FrameFormat::MJPEG, 15),
+        CameraFormat::new(Resolution::new(1920, 1080), FrameFormat::MJPEG, 30),
+        CameraFormat::new(Resolution::new(1920, 1080), FrameFormat::YUYV, 60),
+        CameraFormat::new(Resolution::new(1280, 720), FrameFormat::MJPEG, 30),
+    ];
+    let fhd = pick_mjpeg(&formats, Some((1920, 1080))).unwrap();
+    assert_eq!(
+        (fhd.resolution(), fhd.frame_rate()),
+        (Resolution::new(1920, 1080), 30)
+    );
+    // Not offered (another camera model): the highest instead.
+    let other = pick_mjpeg(&formats, Some((1600, 1200))).unwrap();
+    assert_eq!(other.resolution(), Resolution::new(3840, 2160));
+    assert_eq!(
+        pick_mjpeg(&formats, None).unwrap().resolution(),
+        Resolution::new(3840, 2160)
+    );
+    assert_eq!(
+        mjpeg_modes(&formats),
+        vec![
+            MjpegMode {
+                width: 3840,
+                height: 2160,
+                fps: 15
+            },
+            MjpegMode {
+                width: 1920,
+                height: 1080,
+                fps: 30
+            },
+            MjpegMode {
+                width: 1280,
+                height: 720,
+                fps: 30
+            },
+        ]
+    );
+    assert!(pick_mjpeg(&formats[3..4], Some((1920, 1080))).is_none());
+}
+
+#[test]
+fn reading_the_modes_of_a_missing_camera_is_a_clear_error() {
+    let err = camera_modes(&photoroll_camera::supervisor::DeviceInfo {
+        id: "97".into(),
+        name: "不存在的摄像头".into(),
+    })
+    .expect_err("no such camera");
+    assert!(err.to_string().contains("不存在的摄像头"), "{err}");
 }

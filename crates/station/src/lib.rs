@@ -38,8 +38,11 @@ pub enum StationError {
 /// Where the station's pictures come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SourceChoice {
-    /// A USB camera: the one named, or the first found.
-    Camera(Option<DeviceInfo>),
+    /// A USB camera: the one named (or the first found), at a resolution (or its highest).
+    Camera {
+        device: Option<DeviceInfo>,
+        resolution: Option<(u32, u32)>,
+    },
     /// The folder a tethered DSLR writes into.
     HotFolder(PathBuf),
     /// A folder of images played as a camera; `frame_interval` plays it as a moving picture
@@ -72,6 +75,8 @@ pub struct SourceStatus {
 pub fn list_cameras() -> Result<Vec<DeviceInfo>, CameraError> {
     SystemCameras.list()
 }
+
+pub use photoroll_camera::uvc::{MjpegMode, camera_modes};
 
 enum Request {
     Capture(mpsc::Sender<Result<Frame, CameraError>>),
@@ -114,11 +119,12 @@ enum Live {
 impl Live {
     fn open(choice: &SourceChoice) -> Live {
         match choice {
-            SourceChoice::Camera(device) => {
+            SourceChoice::Camera { device, resolution } => {
+                let wanted = *resolution;
                 let mut supervisor = Supervisor::new(
                     SystemCameras,
-                    Box::new(|d: &DeviceInfo| {
-                        UvcSource::open(d).map(|s| Box::new(s) as Box<dyn CaptureSource>)
+                    Box::new(move |d: &DeviceInfo| {
+                        UvcSource::open_at(d, wanted).map(|s| Box::new(s) as Box<dyn CaptureSource>)
                     }),
                 );
                 if let Some(d) = device {
