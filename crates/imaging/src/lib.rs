@@ -256,6 +256,8 @@ impl Standardizer {
                 coarse = self.segmenter.mask(&framed)?;
             }
             let alpha = matte::refine_alpha(&framed, &coarse);
+            let face_framed = face.map(|p| framing.forward(p));
+            let alpha = matte::drop_stray_soft_alpha(&alpha, framed.width, &face_framed.bbox);
             let output = matte::composite(&framed, &alpha, spec.background);
             Some((output, alpha, coarse))
         } else {

@@ -209,6 +209,32 @@ pub fn refine_alpha(image: &RgbImage, coarse: &[f32]) -> Vec<f32> {
         .collect()
 }
 
+/// Takes out soft alpha that lies far from the person's solid body beside the head: wall the
+/// model half believed in (a bright window next to the hair, a flag pole along a cap). Hair
+/// strands lie within a few pixels of solid hair, so they stay; so does whatever is straight
+/// above the face (a light hat crown, blond or white hair the model was unsure of), the one
+/// place a soft region far from the solid body is more likely the person than the wall.
+pub fn drop_stray_soft_alpha(alpha: &[f32], width: u32, face: &crate::detect::Rect) -> Vec<f32> {
+    let w = width as usize;
+    let h = alpha.len() / w.max(1);
+    let solid: Vec<f32> = alpha.iter().map(|&a| f32::from(a >= 0.9)).collect();
+    // Within ~7 px of solid body keeps everything; beyond ~10 px keeps nothing.
+    let near = box_mean(&solid, w, h, 10);
+    let (x0, x1) = (face.x, face.x + face.w);
+    let chin = face.y + face.h;
+    (0..w * h)
+        .map(|k| {
+            let a = alpha[k];
+            let (x, y) = ((k % w) as f32, (k / w) as f32);
+            if a >= 0.9 || (x >= x0 && x <= x1) || y > chin {
+                a
+            } else {
+                a * (near[k] * 6.0).min(1.0)
+            }
+        })
+        .collect()
+}
+
 /// Replaces the background: the old wall colour behind each soft-edge pixel is estimated from
 /// the wall nearby (a normalised blur of the pixels with low alpha), removed from the pixel
 /// (F = (I − (1 − α)·W) / α), and the person is laid onto `background`.
@@ -296,6 +322,38 @@ mod tests {
         let out = guided_filter(&guide, &mask, w, h, 4, 1e-4);
         let row = &out[3 * w..4 * w];
         assert!(row[8] < 0.3 && row[11] > 0.7, "{row:?}");
+    }
+
+    #[test]
+    fn soft_alpha_far_beside_the_head_goes_and_hair_and_what_is_above_the_face_stay() {
+        // A solid head (x 40..80, y 20..100) with the face box inside it, a soft strand 4 px
+        // off its side, a soft patch 20 px off its side (a window the model half believed), and
+        // a soft crown 20 px above it straight over the face (a light hat).
+        let (w, h) = (140usize, 120usize);
+        let mut alpha = vec![0f32; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                alpha[y * w + x] = match (x, y) {
+                    (40..80, 20..100) => 1.0,
+                    (83..85, 40..60) => 0.5,
+                    (100..110, 30..60) => 0.6,
+                    (50..70, 0..5) => 0.6,
+                    _ => 0.0,
+                };
+            }
+        }
+        let face = crate::detect::Rect {
+            x: 45.0,
+            y: 40.0,
+            w: 30.0,
+            h: 40.0,
+        };
+        let out = drop_stray_soft_alpha(&alpha, w as u32, &face);
+        let at = |x: usize, y: usize| out[y * w + x];
+        assert_eq!(at(60, 50), 1.0, "the solid head stays");
+        assert_eq!(at(84, 50), 0.5, "a strand next to the hair stays");
+        assert_eq!(at(105, 45), 0.0, "a soft patch far beside the head goes");
+        assert_eq!(at(60, 2), 0.6, "what is straight above the face stays");
     }
 
     #[test]
