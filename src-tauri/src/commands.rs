@@ -42,7 +42,11 @@ pub struct Facets {
     pub classes: Vec<String>,
 }
 
-fn job_with_channel(state: &AppState, job_id: &str, channel: Channel<JobProgress>) -> JobControl {
+pub(crate) fn job_with_channel(
+    state: &AppState,
+    job_id: &str,
+    channel: Channel<JobProgress>,
+) -> JobControl {
     let job = JobControl::new().with_progress(move |done, total| {
         // A closed window drops the channel; the job still finishes or is cancelled.
         let _ = channel.send(JobProgress {

@@ -2,6 +2,7 @@
 //! `photoroll-station`, the photo is `photoroll-imaging`, identification and saving are the
 //! store's: this module only connects them to the window.
 
+use crate::commands::{JobProgress, job_with_channel};
 use crate::error::UiError;
 use crate::state::AppState;
 use photoroll_imaging::Standardizer;
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
+use tauri::ipc::Channel;
 use tauri::{AppHandle, Emitter, Manager, State};
 
 type Result<T> = std::result::Result<T, UiError>;
@@ -664,8 +666,16 @@ pub async fn import_station_pack(state: State<'_, AppState>, path: PathBuf) -> R
 
 #[tauri::command]
 #[specta::specta]
-pub async fn export_station_captures(state: State<'_, AppState>, path: PathBuf) -> Result<u32> {
-    Ok(state.store.export_captures(&path).await? as u32)
+pub async fn export_station_captures(
+    state: State<'_, AppState>,
+    path: PathBuf,
+    job_id: String,
+    on_progress: Channel<JobProgress>,
+) -> Result<u32> {
+    let job = job_with_channel(&state, &job_id, on_progress);
+    let result = state.store.export_captures(&path, &job).await;
+    state.finish_job(&job_id);
+    Ok(result? as u32)
 }
 
 #[tauri::command]
@@ -673,8 +683,13 @@ pub async fn export_station_captures(state: State<'_, AppState>, path: PathBuf) 
 pub async fn import_station_captures(
     state: State<'_, AppState>,
     path: PathBuf,
+    job_id: String,
+    on_progress: Channel<JobProgress>,
 ) -> Result<CapturesImportView> {
-    let done = state.store.import_captures(&path).await?;
+    let job = job_with_channel(&state, &job_id, on_progress);
+    let result = state.store.import_captures(&path, &job).await;
+    state.finish_job(&job_id);
+    let done = result?;
     Ok(CapturesImportView {
         added: done.added as u32,
         skipped: done

@@ -132,7 +132,40 @@ async fn a_session_goes_to_a_station_and_its_captures_come_back_once() {
             .unwrap();
     }
     let back = dir.path().join("captures.zip");
-    assert_eq!(station.export_captures(&back).await.unwrap(), 3);
+    assert_eq!(
+        station
+            .export_captures(&back, &JobControl::new())
+            .await
+            .unwrap(),
+        3
+    );
+
+    // Progress is reported, and a cancelled export leaves no file.
+    let steps = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let heard = steps.clone();
+    let watched = JobControl::new().with_progress(move |d, t| heard.lock().unwrap().push((d, t)));
+    station
+        .export_captures(&dir.path().join("watched.zip"), &watched)
+        .await
+        .unwrap();
+    let steps = steps.lock().unwrap().clone();
+    // One original shared by all three captures (the same file), three standards: 4 photos.
+    assert_eq!(
+        steps.last(),
+        Some(&(4, 4)),
+        "each distinct photo once: {steps:?}"
+    );
+    let cancelled = JobControl::new();
+    cancelled.cancel();
+    let gone = dir.path().join("cancelled.zip");
+    assert!(matches!(
+        station.export_captures(&gone, &cancelled).await,
+        Err(photoroll_store::StoreError::Cancelled(_))
+    ));
+    assert!(!gone.exists(), "a cancelled export writes nothing");
+    // A cancelled import (while the file is checked) stores nothing.
+    assert!(admin.import_captures(&back, &cancelled).await.is_err());
+    assert_eq!(count(&admin, "SELECT COUNT(*) FROM captures").await, 0);
 
     // A damaged copy is refused whole, before anything is stored.
     let damaged = dir.path().join("damaged.zip");
@@ -141,11 +174,19 @@ async fn a_session_goes_to_a_station_and_its_captures_come_back_once() {
         let n = b.len();
         b[n / 2] ^= 0xff;
     });
-    let err = admin.import_captures(&damaged).await.unwrap_err();
+    let err = admin
+        .import_captures(&damaged, &JobControl::new())
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("损坏"), "{err}");
     assert_eq!(count(&admin, "SELECT COUNT(*) FROM captures").await, 0);
     std::fs::write(&damaged, b"not a zip").unwrap();
-    assert!(admin.import_captures(&damaged).await.is_err());
+    assert!(
+        admin
+            .import_captures(&damaged, &JobControl::new())
+            .await
+            .is_err()
+    );
     assert!(
         admin.import_pack(&back).await.is_err(),
         "a captures file is not a pack"
@@ -159,11 +200,17 @@ async fn a_session_goes_to_a_station_and_its_captures_come_back_once() {
         .await
         .unwrap();
     // The admin takes the captures in, twice: the second time changes nothing.
-    let first = admin.import_captures(&back).await.unwrap();
+    let first = admin
+        .import_captures(&back, &JobControl::new())
+        .await
+        .unwrap();
     assert_eq!(first.added, 2);
     assert_eq!(first.skipped.len(), 1);
     assert_eq!(first.skipped[0].student_id, taken[2]);
-    let again = admin.import_captures(&back).await.unwrap();
+    let again = admin
+        .import_captures(&back, &JobControl::new())
+        .await
+        .unwrap();
     assert_eq!((again.added, again.skipped.len()), (0, 1));
     for student in &taken[..2] {
         let (state, photo): (String, Option<String>) =

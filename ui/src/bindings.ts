@@ -271,17 +271,17 @@ async importStationPack(path: string) : Promise<Result<number, UiError>> {
     else return { status: "error", error: e  as any };
 }
 },
-async exportStationCaptures(path: string) : Promise<Result<number, UiError>> {
+async exportStationCaptures(path: string, jobId: string, onProgress: TAURI_CHANNEL<JobProgress>) : Promise<Result<number, UiError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("export_station_captures", { path }) };
+    return { status: "ok", data: await TAURI_INVOKE("export_station_captures", { path, jobId, onProgress }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
 },
-async importStationCaptures(path: string) : Promise<Result<CapturesImportView, UiError>> {
+async importStationCaptures(path: string, jobId: string, onProgress: TAURI_CHANNEL<JobProgress>) : Promise<Result<CapturesImportView, UiError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("import_station_captures", { path }) };
+    return { status: "ok", data: await TAURI_INVOKE("import_station_captures", { path, jobId, onProgress }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };

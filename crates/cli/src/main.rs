@@ -510,11 +510,15 @@ async fn station(dir: &Path, cmd: StationCmd) -> Result<()> {
             println!("已导入采集包：新增 {n} 名学生");
         }
         StationCmd::ExportCaptures { output } => {
-            let n = store.export_captures(&output).await?;
+            let n = store
+                .export_captures(&output, &photoroll_core::JobControl::new())
+                .await?;
             println!("已导出 {n} 次采集 → {}", output.display());
         }
         StationCmd::ImportCaptures { file } => {
-            let result = store.import_captures(&file).await?;
+            let result = store
+                .import_captures(&file, &photoroll_core::JobControl::new())
+                .await?;
             println!("已导入 {} 次新的采集", result.added);
             for s in &result.skipped {
                 println!(

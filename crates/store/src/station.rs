@@ -10,6 +10,7 @@
 use crate::blobs::{BlobStore, sync_dir};
 use crate::captures::CheckOverride;
 use crate::{Store, StoreError, now};
+use photoroll_core::JobControl;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::path::Path;
@@ -90,18 +91,30 @@ fn bad(msg: impl Into<String>) -> StoreError {
     StoreError::BadStationFile(msg.into())
 }
 
-/// Writes `entries` and their manifest as a zip beside `out`, then renames it into place.
-fn write_zip(out: &Path, format: &str, entries: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+/// Writes `files`, the blobs named by `photos` (as `photos/HASH`, read one at a time: a
+/// session's originals can be gigabytes) and their manifest as a zip beside `out`, then renames
+/// it into place. A cancelled job leaves nothing at `out`.
+fn write_zip(
+    out: &Path,
+    format: &str,
+    files: &[(String, Vec<u8>)],
+    photos: &[String],
+    blobs: &BlobStore,
+    job: &JobControl,
+) -> Result<(), StoreError> {
     let dir = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    let mut entries: std::collections::BTreeMap<String, String> = files
+        .iter()
+        .map(|(n, b)| (n.clone(), BlobStore::hash_of(b)))
+        .collect();
+    // A blob's name is its hash.
+    entries.extend(photos.iter().map(|h| (format!("photos/{h}"), h.clone())));
     let manifest = Manifest {
         format: format.into(),
-        entries: entries
-            .iter()
-            .map(|(n, b)| (n.clone(), BlobStore::hash_of(b)))
-            .collect(),
+        entries,
     };
     let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| StoreError::io(dir, e))?;
     let mut zip = zip::ZipWriter::new(tmp);
@@ -109,10 +122,22 @@ fn write_zip(out: &Path, format: &str, entries: &[(String, Vec<u8>)]) -> Result<
     zip.start_file(MANIFEST_FILE, options)?;
     zip.write_all(&serde_json::to_vec_pretty(&manifest)?)
         .map_err(|e| StoreError::io(out, e))?;
-    for (name, bytes) in entries {
+    for (name, bytes) in files {
         zip.start_file(name.as_str(), options)?;
         zip.write_all(bytes).map_err(|e| StoreError::io(out, e))?;
     }
+    let total = photos.len() as u64;
+    for (i, hash) in photos.iter().enumerate() {
+        job.step(i as u64, total)?;
+        // JPEGs do not deflate: stored as they are.
+        zip.start_file(
+            format!("photos/{hash}"),
+            options.compression_method(zip::CompressionMethod::Stored),
+        )?;
+        zip.write_all(&blobs.get(hash)?)
+            .map_err(|e| StoreError::io(out, e))?;
+    }
+    job.step(total, total)?;
     let tmp = zip.finish()?;
     tmp.as_file()
         .sync_all()
@@ -122,16 +147,38 @@ fn write_zip(out: &Path, format: &str, entries: &[(String, Vec<u8>)]) -> Result<
     Ok(())
 }
 
-/// Reads a zip written by [`write_zip`]: every entry listed in the manifest, with its hash
-/// checked, and nothing else.
-fn read_zip(
-    path: &Path,
-    format: &str,
-) -> Result<std::collections::BTreeMap<String, Vec<u8>>, StoreError> {
-    let file = std::fs::File::open(path).map_err(|e| StoreError::io(path, e))?;
-    let mut zip = zip::ZipArchive::new(file).map_err(|e| bad(format!("不是有效的文件：{e}")))?;
-    let mut read = |name: &str| -> Result<Vec<u8>, StoreError> {
-        let entry = zip.by_name(name).map_err(|_| bad(format!("缺少 {name}")))?;
+/// A zip written by [`write_zip`], read one entry at a time: only entries its manifest lists,
+/// each checked against its hash.
+struct ZipReader {
+    zip: zip::ZipArchive<std::fs::File>,
+    manifest: Manifest,
+}
+
+impl ZipReader {
+    fn open(path: &Path, format: &str) -> Result<ZipReader, StoreError> {
+        let file = std::fs::File::open(path).map_err(|e| StoreError::io(path, e))?;
+        let zip = zip::ZipArchive::new(file).map_err(|e| bad(format!("不是有效的文件：{e}")))?;
+        let mut reader = ZipReader {
+            zip,
+            manifest: Manifest {
+                format: String::new(),
+                entries: Default::default(),
+            },
+        };
+        let manifest: Manifest = serde_json::from_slice(&reader.raw(MANIFEST_FILE)?)
+            .map_err(|e| bad(format!("{MANIFEST_FILE}: {e}")))?;
+        if manifest.format != format {
+            return Err(bad(format!("文件类型不符：{}", manifest.format)));
+        }
+        reader.manifest = manifest;
+        Ok(reader)
+    }
+
+    fn raw(&mut self, name: &str) -> Result<Vec<u8>, StoreError> {
+        let entry = self
+            .zip
+            .by_name(name)
+            .map_err(|_| bad(format!("缺少 {name}")))?;
         let mut bytes = Vec::new();
         entry
             .take(MAX_ENTRY + 1)
@@ -141,21 +188,34 @@ fn read_zip(
             return Err(bad(format!("{name} 过大")));
         }
         Ok(bytes)
-    };
-    let manifest: Manifest = serde_json::from_slice(&read(MANIFEST_FILE)?)
-        .map_err(|e| bad(format!("{MANIFEST_FILE}: {e}")))?;
-    if manifest.format != format {
-        return Err(bad(format!("文件类型不符：{}", manifest.format)));
     }
-    let mut out = std::collections::BTreeMap::new();
-    for (name, hash) in &manifest.entries {
-        let bytes = read(name)?;
-        if BlobStore::hash_of(&bytes) != *hash {
+
+    /// An entry the manifest lists, with its hash checked.
+    fn read(&mut self, name: &str) -> Result<Vec<u8>, StoreError> {
+        let want = self
+            .manifest
+            .entries
+            .get(name)
+            .cloned()
+            .ok_or_else(|| bad(format!("缺少 {name}")))?;
+        let bytes = self.raw(name)?;
+        if BlobStore::hash_of(&bytes) != want {
             return Err(bad(format!("{name} 已损坏（校验值不符）")));
         }
-        out.insert(name.clone(), bytes);
+        Ok(bytes)
     }
-    Ok(out)
+
+    /// Reads and checks every entry the manifest lists, keeping none: the whole file is proven
+    /// whole before anything is stored.
+    /// `job` hears entries checked out of `total` (the caller may have more work to count).
+    fn verify_all(&mut self, job: &JobControl, total: u64) -> Result<(), StoreError> {
+        let names: Vec<String> = self.manifest.entries.keys().cloned().collect();
+        for (i, name) in names.iter().enumerate() {
+            job.step(i as u64, total)?;
+            self.read(name)?;
+        }
+        Ok(())
+    }
 }
 
 impl Store {
@@ -205,6 +265,9 @@ impl Store {
             out,
             PACK_FORMAT,
             &[(PACK_FILE.into(), serde_json::to_vec(&pack)?)],
+            &[],
+            self.blobs(),
+            &JobControl::new(),
         )?;
         Ok(pack.students.len())
     }
@@ -212,13 +275,10 @@ impl Store {
     /// Takes a pack in at the station: the school, the session and its students (masked), each
     /// once. Returns how many students were new.
     pub async fn import_pack(&self, file: &Path) -> Result<u64, StoreError> {
-        let entries = read_zip(file, PACK_FORMAT)?;
-        let pack: StationPack = serde_json::from_slice(
-            entries
-                .get(PACK_FILE)
-                .ok_or_else(|| bad("缺少 pack.json"))?,
-        )
-        .map_err(|e| bad(format!("pack.json: {e}")))?;
+        let mut zip = ZipReader::open(file, PACK_FORMAT)?;
+        zip.verify_all(&JobControl::new(), 0)?;
+        let pack: StationPack = serde_json::from_slice(&zip.read(PACK_FILE)?)
+            .map_err(|e| bad(format!("pack.json: {e}")))?;
         let at = now();
         let mut tx = self.pool().begin().await?;
         sqlx::query("INSERT OR IGNORE INTO schools (code, name, created_at) VALUES (?, ?, ?)")
@@ -267,23 +327,26 @@ impl Store {
     }
 
     /// Writes every capture taken here, with both photos, to `out`. Returns how many.
-    pub async fn export_captures(&self, out: &Path) -> Result<usize, StoreError> {
+    pub async fn export_captures(&self, out: &Path, job: &JobControl) -> Result<usize, StoreError> {
         let captures: Vec<PackedCapture> = sqlx::query_as(
             "SELECT id, student_id, session_id, original_hash, standard_hash, report, overrides, actor, taken_at
              FROM captures ORDER BY id",
         )
         .fetch_all(self.pool())
         .await?;
-        let mut entries = vec![(CAPTURES_FILE.to_string(), serde_json::to_vec(&captures)?)];
         let mut hashes = std::collections::BTreeSet::new();
         for c in &captures {
             hashes.insert(c.original_hash.clone());
             hashes.insert(c.standard_hash.clone());
         }
-        for hash in hashes {
-            entries.push((format!("photos/{hash}"), self.blobs().get(&hash)?));
-        }
-        write_zip(out, CAPTURES_FORMAT, &entries)?;
+        let files = vec![(CAPTURES_FILE.to_string(), serde_json::to_vec(&captures)?)];
+        let photos: Vec<String> = hashes.into_iter().collect();
+        let (out, blobs, job) = (out.to_path_buf(), self.blobs().clone(), job.clone());
+        tokio::task::spawn_blocking(move || {
+            write_zip(&out, CAPTURES_FORMAT, &files, &photos, &blobs, &job)
+        })
+        .await
+        .map_err(|e| StoreError::io(Path::new("."), std::io::Error::other(e.to_string())))??;
         Ok(captures.len())
     }
 
@@ -291,30 +354,31 @@ impl Store {
     /// capture not seen before is saved as the station saved it (a newer capture of a student
     /// already submitted is a retake). A capture the roster cannot take (the student is not on
     /// it, or was approved or delivered meanwhile) is skipped and reported, not fatal.
-    pub async fn import_captures(&self, file: &Path) -> Result<CapturesImport, StoreError> {
-        let entries = read_zip(file, CAPTURES_FORMAT)?;
-        let captures: Vec<PackedCapture> = serde_json::from_slice(
-            entries
-                .get(CAPTURES_FILE)
-                .ok_or_else(|| bad("缺少 captures.json"))?,
-        )
-        .map_err(|e| bad(format!("captures.json: {e}")))?;
-        let photo = |hash: &str| -> Result<&Vec<u8>, StoreError> {
-            let bytes = entries
-                .get(&format!("photos/{hash}"))
-                .ok_or_else(|| bad(format!("缺少照片 {hash}")))?;
-            if BlobStore::hash_of(bytes) != hash {
-                return Err(bad(format!("照片 {hash} 已损坏")));
+    pub async fn import_captures(
+        &self,
+        file: &Path,
+        job: &JobControl,
+    ) -> Result<CapturesImport, StoreError> {
+        let mut zip = ZipReader::open(file, CAPTURES_FORMAT)?;
+        let captures: Vec<PackedCapture> = serde_json::from_slice(&zip.read(CAPTURES_FILE)?)
+            .map_err(|e| bad(format!("captures.json: {e}")))?;
+        // Check everything before storing anything: every entry read and hashed, one at a time.
+        let checked = zip.manifest.entries.len() as u64;
+        let total = checked + captures.len() as u64;
+        zip.verify_all(job, total)?;
+        for c in &captures {
+            for hash in [&c.original_hash, &c.standard_hash] {
+                if !zip.manifest.entries.contains_key(&format!("photos/{hash}")) {
+                    return Err(bad(format!("缺少照片 {hash}")));
+                }
             }
-            Ok(bytes)
-        };
-        // Check everything before storing anything.
-        for c in &captures {
-            photo(&c.original_hash)?;
-            photo(&c.standard_hash)?;
         }
+        let mut photo = |hash: &str| zip.read(&format!("photos/{hash}"));
         let mut result = CapturesImport::default();
-        for c in &captures {
+        for (i, c) in captures.iter().enumerate() {
+            // Each capture is saved whole or not at all; cancelling keeps those already saved,
+            // and importing the file again adds the rest.
+            job.step(checked + i as u64, total)?;
             let seen: Option<String> = sqlx::query_scalar("SELECT id FROM captures WHERE id = ?")
                 .bind(&c.id)
                 .fetch_optional(self.pool())
@@ -334,8 +398,8 @@ impl Store {
                     &crate::NewCapture {
                         student_id: &c.student_id,
                         session_id: c.session_id.as_deref(),
-                        original: photo(&c.original_hash)?,
-                        standard: photo(&c.standard_hash)?,
+                        original: &photo(&c.original_hash)?,
+                        standard: &photo(&c.standard_hash)?,
                         report: c.report.clone(),
                         overrides,
                         actor: &c.actor,
@@ -357,6 +421,7 @@ impl Store {
                 Err(e) => return Err(e),
             }
         }
+        job.step(total, total)?;
         Ok(result)
     }
 }
