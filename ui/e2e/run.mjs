@@ -120,6 +120,7 @@ try {
   copyFileSync(join(root, "tests/fixtures/faces/portrait-obama-turned.jpg"), join(camera, "2.jpg"));
   const listed = execFileSync(cli, ["--data-dir", dataDir, "progress", "--school", "99001", "--state", "pending", "--limit", "3"]).toString();
   const codes = [...listed.matchAll(/\t(\d{13})\t/g)].map((m) => m[1]);
+  const names = listed.split("\n").filter((l) => l.includes("\t")).map((l) => l.split("\t")[0]);
   check(codes.length === 3, `three pending demo students to photograph (${codes.join(", ")})`);
   await s.click('[data-testid="nav-station"]');
   await s.waitFor('[data-testid="camera-list-message"]', (t) => t.includes("摄像头"));
@@ -191,6 +192,18 @@ try {
   await s.type('[data-testid="walk-in-name"]', "路人甲\uE007");
   await s.waitFor('[data-testid="student"]', (t) => t.includes("现场新增"));
   check(true, "an unknown code becomes a flagged new record");
+  await s.keys("\uE00C");
+  await s.waitFor('[data-testid="identify"]');
+
+  // A phone held up to the camera: the code is read from the live frames, nothing typed.
+  const qrCamera = join(work, "camera-qr");
+  mkdirSync(qrCamera);
+  execFileSync(cli, ["qr", "frame", codes[2], "-o", join(qrCamera, "phone.jpg")]);
+  await s.exec("window.__photorollTestDialogs = { open: [arguments[0]], save: [] };", qrCamera);
+  await s.exec("const el = document.querySelector('[data-testid=source-kind]'); el.value = 'synthetic'; el.dispatchEvent(new Event('change', { bubbles: true }));");
+  const masked = names[2][0] + "*".repeat(names[2].length - 1);
+  await s.waitFor('[data-testid="student"]', (t) => t.startsWith(masked) && t.includes("待采集"), 30000);
+  check(true, `a code held up to the camera identifies the student (${masked})`);
   await s.keys("\uE00C");
   await s.waitFor('[data-testid="identify"]');
 

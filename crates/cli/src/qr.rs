@@ -1,4 +1,6 @@
 //! `photoroll qr scan`: every QR code in a still image, through the station's decoder.
+//! `photoroll qr frame`: a camera frame with a code held up in it, for trying a station (and its
+//! end-to-end test) without a phone.
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
@@ -16,10 +18,25 @@ pub enum QrCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Write a 1280×720 JPEG camera frame showing PAYLOAD as a QR code (as a phone held up to
+    /// the station's camera), to put in a demo image folder.
+    Frame {
+        payload: String,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
 }
 
 pub fn run(cmd: QrCmd) -> Result<()> {
     match cmd {
+        QrCmd::Frame { payload, output } => {
+            let jpeg = match code_frame(&payload) {
+                Ok(jpeg) => jpeg,
+                Err(e) => return crate::refuse(format!("{e:#}")),
+            };
+            std::fs::write(&output, jpeg).with_context(|| format!("写入 {}", output.display()))?;
+            Ok(())
+        }
         QrCmd::Scan { image, json } => {
             let bytes =
                 std::fs::read(&image).with_context(|| format!("读取 {}", image.display()))?;
@@ -49,4 +66,29 @@ pub fn run(cmd: QrCmd) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// A grey 1280×720 frame with the code drawn 8 px a module (and its quiet zone) in the middle.
+fn code_frame(payload: &str) -> Result<Vec<u8>> {
+    let code = qrcode::QrCode::new(payload.as_bytes()).context("内容太长，无法生成二维码")?;
+    let n = code.width();
+    let colors = code.to_colors();
+    let m = 8usize;
+    let side = (n + 8) * m;
+    anyhow::ensure!(side <= 700, "内容太长，二维码放不进画面");
+    let mut frame = photoroll_imaging::raster::RgbImage::filled(1280, 720, [150, 155, 160]);
+    let (ox, oy) = ((1280 - side) / 2, (720 - side) / 2);
+    for y in 0..side {
+        for x in 0..side {
+            let (mx, my) = ((x / m) as isize - 4, (y / m) as isize - 4);
+            let dark = mx >= 0
+                && my >= 0
+                && (mx as usize) < n
+                && (my as usize) < n
+                && colors[my as usize * n + mx as usize] == qrcode::Color::Dark;
+            let v = if dark { 25 } else { 240 };
+            frame.put((ox + x) as u32, (oy + y) as u32, [v, v, v]);
+        }
+    }
+    Ok(photoroll_imaging::encode::encode_at(&frame, 90, 72)?)
 }

@@ -917,6 +917,27 @@ fn qr_scan_prints_every_payload_in_order_and_an_empty_list_when_there_is_none() 
 }
 
 #[test]
+fn qr_frame_writes_a_camera_frame_the_scanner_reads_back() {
+    let env = Env::new();
+    let frame = env.path("frame.jpg");
+    env.ok(&[
+        "qr",
+        "frame",
+        "2026226100002",
+        "-o",
+        frame.to_str().unwrap(),
+    ]);
+    let got = env.json(&["qr", "scan", frame.to_str().unwrap(), "--json"]);
+    assert_eq!(got, serde_json::json!({ "codes": ["2026226100002"] }));
+    // Too long to fit a frame: refused, nothing written.
+    let long = "码".repeat(900);
+    let too_big = env.path("big.jpg");
+    let msg = env.refused(&["qr", "frame", &long, "-o", too_big.to_str().unwrap()]);
+    assert!(msg.contains("二维码"), "{msg}");
+    assert!(!too_big.exists());
+}
+
+#[test]
 fn sessions_cover_the_filtered_students_with_distinct_feature_codes() {
     let env = Env::new();
     // No school yet: refused with a message, nothing stored.
