@@ -163,6 +163,36 @@ async fn walk_ins_are_flagged_and_only_where_the_school_allows_them() {
             .await
             .is_err()
     );
+    // A sensible name and code: too long, control characters, a huge payload are refused and
+    // nothing is stored.
+    let long = "名".repeat(51);
+    let huge = "X".repeat(1 << 20);
+    for (code, name) in [
+        ("RAW-PAYLOAD-2", long.as_str()),
+        ("RAW-PAYLOAD-2", "李\u{0}雷"),
+        (huge.as_str(), "李雷"),
+    ] {
+        assert!(
+            store
+                .add_walk_in(&session.id, code, name, "station")
+                .await
+                .is_err()
+        );
+    }
+    assert!(
+        store
+            .student_by_code(&session.id, &huge)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .student_by_code(&session.id, "RAW-PAYLOAD-2")
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Its outbox operation travels with it.
     let ops = store.pending_outbox(10_000).await.unwrap();
     assert!(

@@ -248,6 +248,11 @@ impl Store {
         if name.is_empty() {
             return Err(StoreError::BadSession("请输入学生姓名".into()));
         }
+        // The longest names on Chinese IDs are far under this; anything longer is a mistake
+        // (a scanner's payload typed into the wrong field).
+        if name.chars().count() > 50 || name.chars().any(char::is_control) {
+            return Err(StoreError::BadSession("姓名过长或含有不可见字符".into()));
+        }
         if code.is_empty() || code.chars().count() > 200 {
             return Err(StoreError::BadSession("采集码为空或过长".into()));
         }
