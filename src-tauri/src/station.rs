@@ -514,7 +514,7 @@ pub async fn station_capture(state: State<'_, AppState>) -> Result<CaptureView> 
         let original_preview = photoroll_station::preview_jpeg(&frame.bytes)
             .map(|(jpeg, _, _)| jpeg)
             .unwrap_or_default();
-        let token = uuid_like();
+        let token = uuid::Uuid::new_v4().to_string();
         let checks: Vec<CheckView> = result
             .report
             .checks
@@ -560,17 +560,6 @@ pub async fn station_capture(state: State<'_, AppState>) -> Result<CaptureView> 
         millis: started.elapsed().as_secs_f64() * 1000.0,
         ..view
     })
-}
-
-fn uuid_like() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!("{t:x}-{n}")
 }
 
 /// The student agreed: the capture is saved (durably, see `Store::save_capture`) and the

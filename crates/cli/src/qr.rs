@@ -68,27 +68,11 @@ pub fn run(cmd: QrCmd) -> Result<()> {
     }
 }
 
-/// A grey 1280×720 frame with the code drawn 8 px a module (and its quiet zone) in the middle.
+/// A 1280×720 JPEG frame with the code drawn 8 px a module in the middle.
 fn code_frame(payload: &str) -> Result<Vec<u8>> {
-    let code = qrcode::QrCode::new(payload.as_bytes()).context("内容太长，无法生成二维码")?;
-    let n = code.width();
-    let colors = code.to_colors();
-    let m = 8usize;
-    let side = (n + 8) * m;
-    anyhow::ensure!(side <= 700, "内容太长，二维码放不进画面");
-    let mut frame = photoroll_imaging::raster::RgbImage::filled(1280, 720, [150, 155, 160]);
-    let (ox, oy) = ((1280 - side) / 2, (720 - side) / 2);
-    for y in 0..side {
-        for x in 0..side {
-            let (mx, my) = ((x / m) as isize - 4, (y / m) as isize - 4);
-            let dark = mx >= 0
-                && my >= 0
-                && (mx as usize) < n
-                && (my as usize) < n
-                && colors[my as usize * n + mx as usize] == qrcode::Color::Dark;
-            let v = if dark { 25 } else { 240 };
-            frame.put((ox + x) as u32, (oy + y) as u32, [v, v, v]);
-        }
-    }
+    let grey = photoroll_qr::frame_with_code(payload, 1280, 720, 8)?;
+    let rgb = grey.data.iter().flat_map(|&v| [v, v, v]).collect();
+    let frame =
+        photoroll_imaging::raster::RgbImage::from_raw(1280, 720, rgb).context("画面尺寸不符")?;
     Ok(photoroll_imaging::encode::encode_at(&frame, 90, 72)?)
 }

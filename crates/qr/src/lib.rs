@@ -7,7 +7,11 @@
 //! its contrast stretched (a dim screen, grey print); a local-mean (adaptive) threshold, for
 //! uneven light; a sharpened copy, for blur; and twice the size, for codes whose modules are a
 //! pixel or two wide. A live frame stops at the first pass that finds a code.
+//! [`frame_with_code`] draws the other way, for demos and tests.
 
+mod draw;
+
+pub use draw::{DrawError, frame_with_code};
 use serde::Serialize;
 
 /// A grey image, one byte a pixel, row after row.

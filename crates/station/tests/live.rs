@@ -5,7 +5,6 @@
 use photoroll_imaging::encode::encode_at;
 use photoroll_imaging::raster::RgbImage;
 use photoroll_station::{PREVIEW_MAX, SourceChoice, Station, preview_jpeg};
-use qrcode::{Color, QrCode};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,24 +20,9 @@ fn portrait() -> Vec<u8> {
 
 /// A 1280×720 JPEG of a grey wall with `payload` as a QR code, 8 px a module.
 fn frame_with_code(payload: &str) -> Vec<u8> {
-    let code = QrCode::new(payload.as_bytes()).unwrap();
-    let n = code.width();
-    let colors = code.to_colors();
-    let mut image = RgbImage::filled(1280, 720, [170, 170, 170]);
-    let (ox, oy, m) = (500usize, 200usize, 8usize);
-    for y in 0..(n + 8) * m {
-        for x in 0..(n + 8) * m {
-            let (mx, my) = ((x / m) as isize - 4, (y / m) as isize - 4);
-            let dark = mx >= 0
-                && my >= 0
-                && (mx as usize) < n
-                && (my as usize) < n
-                && colors[my as usize * n + mx as usize] == Color::Dark;
-            let v = if dark { 20 } else { 240 };
-            image.put((ox + x) as u32, (oy + y) as u32, [v, v, v]);
-        }
-    }
-    encode_at(&image, 90, 72).unwrap()
+    let grey = photoroll_qr::frame_with_code(payload, 1280, 720, 8).unwrap();
+    let rgb = grey.data.iter().flat_map(|&v| [v, v, v]).collect();
+    encode_at(&RgbImage::from_raw(1280, 720, rgb).unwrap(), 90, 72).unwrap()
 }
 
 fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
