@@ -38,12 +38,46 @@ use std::time::Duration;
 pub const DATABASE_FILE: &str = "photoroll.db";
 pub const BLOB_DIR: &str = "blobs";
 
-/// The OS's per-user data folder for Photoroll (e.g. `~/.local/share/photoroll`,
-/// `%APPDATA%\Photoroll\Photoroll\data`, `~/Library/Application Support/cn.Photoroll.Photoroll`).
+/// The app's one identifier: Tauri's `identifier` in `tauri.conf.json` (which names the window's
+/// own app-data, log and window-state folders) and the name of the store's default folder. A test
+/// checks the two are equal.
+pub const APP_IDENTIFIER: &str = "cn.photoroll.desktop";
+
+/// The OS's per-user local (never roaming) data folder for Photoroll, named [`APP_IDENTIFIER`]:
+/// `~/.local/share/cn.photoroll.desktop` (or under `$XDG_DATA_HOME`),
+/// `%LOCALAPPDATA%\cn.photoroll.desktop`, `~/Library/Application Support/cn.photoroll.desktop`;
+/// the folder Tauri calls `app_local_data_dir`. Photos and the database stay off a roaming
+/// Windows profile.
 pub fn default_data_dir() -> Result<PathBuf, StoreError> {
-    directories::ProjectDirs::from("cn", "Photoroll", "Photoroll")
-        .map(|d| d.data_dir().to_path_buf())
+    directories::BaseDirs::new()
+        .map(|d| d.data_local_dir().join(APP_IDENTIFIER))
         .ok_or(StoreError::NoHomeDir)
+}
+
+#[cfg(test)]
+mod app_identifier_tests {
+    #[test]
+    fn app_identifier_is_the_tauri_identifier() {
+        // The running checkout's manifest folder (a shared target dir may hold a test binary
+        // compiled in another clone).
+        let manifest = std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+        let path = std::path::Path::new(&manifest).join("../../tauri.conf.json");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let config: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(config["identifier"].as_str(), Some(super::APP_IDENTIFIER));
+    }
+
+    #[test]
+    fn default_data_dir_is_named_by_the_identifier_in_the_local_data_dir() {
+        let dir = super::default_data_dir().unwrap();
+        let base = directories::BaseDirs::new().unwrap();
+        assert_eq!(dir, base.data_local_dir().join(super::APP_IDENTIFIER));
+        if cfg!(windows) {
+            // %LOCALAPPDATA%, not the roaming %APPDATA%.
+            assert!(!dir.starts_with(base.data_dir()));
+        }
+    }
 }
 
 pub(crate) fn now() -> String {
