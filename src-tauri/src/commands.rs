@@ -1,12 +1,15 @@
-//! Tauri commands: each one a thin call into the same crates the CLI uses.
+//! Tauri commands for rosters, progress and exports: each parses what the window sent and
+//! makes one call into the application layer (`photoroll-workflows`) or one read of the store.
 
 use crate::error::UiError;
+use crate::jobs::JobProgress;
 use crate::state::AppState;
-use photoroll_core::{EducationCategory, JobControl, School, SchoolCode};
-use photoroll_roster::{ImportOptions, ImportReport, Limits};
+use photoroll_core::{EducationCategory, School};
+use photoroll_roster::ImportReport;
 use photoroll_store::{
     ExportRecord, ImportSummary, ProgressCounts, StoredFailure, StudentFilter, StudentRow,
 };
+use photoroll_workflows::{maintenance, roster};
 use serde::Serialize;
 use std::path::PathBuf;
 use tauri::State;
@@ -23,13 +26,6 @@ pub struct AppInfo {
     pub has_demo_data: bool,
 }
 
-/// Progress of a long job, sent on the job's channel.
-#[derive(Debug, Clone, Serialize, specta::Type)]
-pub struct JobProgress {
-    pub done: u32,
-    pub total: u32,
-}
-
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct ImportFailures {
     pub headers: Vec<String>,
@@ -40,22 +36,6 @@ pub struct ImportFailures {
 pub struct Facets {
     pub departments: Vec<String>,
     pub classes: Vec<String>,
-}
-
-pub(crate) fn job_with_channel(
-    state: &AppState,
-    job_id: &str,
-    channel: Channel<JobProgress>,
-) -> JobControl {
-    let job = JobControl::new().with_progress(move |done, total| {
-        // A closed window drops the channel; the job still finishes or is cancelled.
-        let _ = channel.send(JobProgress {
-            done: done.min(u64::from(u32::MAX)) as u32,
-            total: total.min(u64::from(u32::MAX)) as u32,
-        });
-    });
-    state.register_job(job_id, job.clone());
-    job
 }
 
 #[tauri::command]
@@ -72,28 +52,19 @@ pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo> {
 #[tauri::command]
 #[specta::specta]
 pub async fn clear_demo(state: State<'_, AppState>) -> Result<()> {
-    Ok(state.store.clear_demo().await?)
+    Ok(maintenance::clear_demo(&state.store).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn add_school(state: State<'_, AppState>, code: String, name: String) -> Result<School> {
-    let code =
-        SchoolCode::parse(&code).map_err(|e| UiError::new("school_code", e.to_string(), true))?;
-    let name = photoroll_core::text::normalize_cell(&name);
-    if name.is_empty() {
-        return Err(UiError::new("school_name", "院校名称不能为空", true));
-    }
-    let school = School { code, name };
-    state.store.upsert_school(&school, false).await?;
-    Ok(school)
+    Ok(maintenance::add_school(&state.store, &code, &name).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub fn write_template(path: PathBuf) -> Result<()> {
-    photoroll_roster::write_template(&path)
-        .map_err(|e| UiError::new("template", format!("写入模板失败：{e}"), false))
+pub async fn write_template(path: PathBuf) -> Result<()> {
+    Ok(tokio::task::spawn_blocking(move || roster::write_template(&path)).await??)
 }
 
 #[tauri::command]
@@ -106,24 +77,16 @@ pub async fn import_roster(
     job_id: String,
     on_progress: Channel<JobProgress>,
 ) -> Result<ImportReport> {
-    let school =
-        SchoolCode::parse(&school).map_err(|e| UiError::new("school_code", e.to_string(), true))?;
-    let job = job_with_channel(&state, &job_id, on_progress);
-    let opts = ImportOptions {
-        school,
-        category,
-        limits: Limits::default(),
-        rules: photoroll_roster::rules_for_today(),
-    };
-    let result = photoroll_roster::import_workbook(&state.store, &path, &opts, &job).await;
-    state.finish_job(&job_id);
+    let job = state.jobs.start(&job_id, on_progress);
+    let result = roster::import_roster(&state.store, &path, &school, category, &job).await;
+    state.jobs.finish(&job_id);
     Ok(result?)
 }
 
 #[tauri::command]
 #[specta::specta]
 pub fn cancel_job(state: State<'_, AppState>, job_id: String) -> bool {
-    state.cancel_job(&job_id)
+    state.jobs.cancel(&job_id)
 }
 
 #[tauri::command]
@@ -158,9 +121,7 @@ pub async fn export_failures(
     import_id: String,
     path: PathBuf,
 ) -> Result<u32> {
-    let (headers, failures) = state.store.import_failures(&import_id).await?;
-    photoroll_roster::write_failures(&path, &headers, &failures)?;
-    Ok(failures.len() as u32)
+    Ok(roster::export_failures(&state.store, &import_id, &path).await?)
 }
 
 #[tauri::command]
@@ -225,9 +186,10 @@ pub async fn export_students(
     job_id: String,
     on_progress: Channel<JobProgress>,
 ) -> Result<ExportRecord> {
-    let job = job_with_channel(&state, &job_id, on_progress);
-    let result = photoroll_roster::export_students(&state.store, &filter, &path, &name, &job).await;
-    state.finish_job(&job_id);
+    let job = state.jobs.start(&job_id, on_progress);
+    let result =
+        roster::export_students(&state.store, &filter, &path, Some(&name), &job).await;
+    state.jobs.finish(&job_id);
     Ok(result?)
 }
 

@@ -1,11 +1,15 @@
 //! The Photoroll desktop shell: opens the store, loads the demo on a first run, mounts the
 //! commands and plugins. Everything it does lives in the crates it calls.
 
+mod camera;
+mod capture;
 mod commands;
 mod error;
+mod frames;
+mod jobs;
+mod live_camera;
 pub mod rendering;
 mod state;
-mod station;
 
 use state::AppState;
 use std::path::PathBuf;
@@ -32,25 +36,26 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::facets,
         commands::export_students,
         commands::exports,
-        station::station_cameras,
-        station::camera_modes,
-        station::station_start,
-        station::station_stop,
-        station::station_status,
-        station::station_next,
-        station::capture_guide,
-        station::capture_sessions,
-        station::create_capture_session,
-        station::session_sheet,
-        station::identify,
-        station::add_walk_in,
-        station::station_capture,
-        station::station_save,
-        station::session_tally,
-        station::export_station_pack,
-        station::import_station_pack,
-        station::export_station_captures,
-        station::import_station_captures,
+        camera::station_cameras,
+        camera::camera_modes,
+        camera::station_start,
+        camera::station_stop,
+        camera::station_status,
+        camera::station_next,
+        capture::capture_guide,
+        capture::capture_sessions,
+        capture::create_capture_session,
+        capture::session_sheet,
+        capture::identify,
+        capture::add_walk_in,
+        capture::station_capture,
+        capture::unresolved_checks,
+        capture::station_save,
+        capture::session_tally,
+        capture::export_station_pack,
+        capture::import_station_pack,
+        capture::export_station_captures,
+        capture::import_station_captures,
     ])
 }
 
@@ -71,29 +76,21 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
     std::fs::write(path, fixed).map_err(|e| e.to_string())
 }
 
-fn data_dir() -> Result<PathBuf, photoroll_store::StoreError> {
-    match std::env::var_os("PHOTOROLL_DATA_DIR") {
-        Some(d) => Ok(PathBuf::from(d)),
-        None => photoroll_store::default_data_dir(),
-    }
-}
-
-/// Opens the store; an empty data folder gets the demo school, as `photoroll demo` would.
+/// Opens the data folder (`PHOTOROLL_DATA_DIR` or the per-user default) as the app does at
+/// start: the demo school in an empty one, unused photos collected in the background.
 async fn open_store() -> Result<photoroll_store::Store, String> {
-    let dir = data_dir().map_err(|e| e.to_string())?;
-    let store = photoroll_store::Store::open(&dir)
+    let dir = photoroll_workflows::maintenance::data_dir(
+        std::env::var_os("PHOTOROLL_DATA_DIR").map(PathBuf::from),
+    )
+    .map_err(|e| e.to_string())?;
+    photoroll_workflows::maintenance::open_for_app(&dir)
         .await
-        .map_err(|e| format!("无法打开数据目录 {}：{e}", dir.display()))?;
-    if store.is_empty().await.map_err(|e| e.to_string())? {
-        photoroll_demo::load_demo(&store, &photoroll_core::JobControl::new())
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-    Ok(store)
+        .map_err(|e| format!("无法打开数据目录 {}：{e}", dir.display()))
 }
 
 pub fn run() {
     let builder = specta_builder();
+    let frames = frames::FramePool::new();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             // A second launch focuses the running window instead of opening the store twice.
@@ -110,10 +107,8 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_window_state::Builder::new().build())
-        .register_asynchronous_uri_scheme_protocol("frame", |ctx, request, responder| {
-            // A preview request may wait for the next frame: never on the window's thread.
-            let app = ctx.app_handle().clone();
-            std::thread::spawn(move || responder.respond(station::serve_frame(&app, &request)));
+        .register_asynchronous_uri_scheme_protocol("frame", move |ctx, request, responder| {
+            frames.submit(ctx.app_handle().clone(), request, responder);
         })
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {

@@ -1,48 +1,27 @@
-//! What every command shares: the store and the running jobs (for cancel).
+//! What every command shares: the store, the capture desk, the live camera and the running
+//! jobs. Each lives in its own module; this one only holds them.
 
-use photoroll_core::JobControl;
+use crate::live_camera::LiveCamera;
+use crate::jobs::Jobs;
 use photoroll_store::Store;
-use std::collections::HashMap;
-use std::sync::Mutex;
+use photoroll_workflows::CaptureDesk;
+use std::sync::Arc;
 
 #[derive(Debug)]
 pub struct AppState {
     pub store: Store,
-    pub station: crate::station::StationDesk,
-    jobs: Mutex<HashMap<String, JobControl>>,
+    pub desk: Arc<CaptureDesk>,
+    pub camera: LiveCamera,
+    pub jobs: Jobs,
 }
 
 impl AppState {
     pub fn new(store: Store) -> Self {
         Self {
             store,
-            station: Default::default(),
-            jobs: Mutex::new(HashMap::new()),
-        }
-    }
-
-    pub fn register_job(&self, id: &str, job: JobControl) {
-        self.jobs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id.to_string(), job);
-    }
-
-    pub fn finish_job(&self, id: &str) {
-        self.jobs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(id);
-    }
-
-    /// Asks a running job to stop; false when no such job is running.
-    pub fn cancel_job(&self, id: &str) -> bool {
-        match self.jobs.lock().unwrap_or_else(|p| p.into_inner()).get(id) {
-            Some(job) => {
-                job.cancel();
-                true
-            }
-            None => false,
+            desk: Arc::default(),
+            camera: LiveCamera::default(),
+            jobs: Jobs::default(),
         }
     }
 }

@@ -6,7 +6,8 @@
 //! `capture_saving_child` test selected and the data folder in an environment variable.
 
 use photoroll_core::JobControl;
-use photoroll_store::{CheckOverride, NewCapture, Store};
+use photoroll_core::CheckOverride;
+use photoroll_store::{NewCapture, Store};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;

@@ -3,7 +3,9 @@
 //! and the session's tally after real saves.
 
 use photoroll_core::{CollectionState, JobControl};
-use photoroll_store::{NewCapture, NewSession, Store, StoreError, Typed, read_typed};
+use photoroll_core::identify::{SESSION_SHEET_PREFIX, Typed, read_typed};
+use photoroll_store::{NewCapture, NewSession, Store, StoreError};
+use photoroll_workflows::{WorkflowError, sessions::add_walk_in};
 use photoroll_tests::face_bytes as face;
 use proptest::prelude::*;
 
@@ -131,24 +133,22 @@ async fn the_last_four_only_finds_students_of_the_session() {
 #[tokio::test]
 async fn walk_ins_are_flagged_and_only_where_the_school_allows_them() {
     let (_dir, store, session) = demo().await;
-    let added = store
-        .add_walk_in(&session.id, "RAW-PAYLOAD-1", " 李雷 ", "station")
+    let added = add_walk_in(&store, &session.id, "RAWPAYLOAD0001", " 李雷 ", "王摄影")
         .await
         .unwrap();
     assert!(added.flagged);
     assert_eq!(added.name_masked, "李*");
-    assert_eq!(added.collection_code.as_deref(), Some("RAW-PAYLOAD-1"));
+    assert_eq!(added.collection_code.as_deref(), Some("RAWPAYLOAD0001"));
     assert_eq!(added.state, CollectionState::Pending);
     // Now on the roster and in the session: the same code finds them, and cannot be added twice.
     let again = store
-        .student_by_code(&session.id, "RAW-PAYLOAD-1")
+        .student_by_code(&session.id, "RAWPAYLOAD0001")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(again.id, added.id);
     assert!(
-        store
-            .add_walk_in(&session.id, "RAW-PAYLOAD-1", "李雷", "station")
+        add_walk_in(&store, &session.id, "RAWPAYLOAD0001", "李雷", "王摄影")
             .await
             .is_err()
     );
@@ -158,8 +158,7 @@ async fn walk_ins_are_flagged_and_only_where_the_school_allows_them() {
     );
     // A name is required.
     assert!(
-        store
-            .add_walk_in(&session.id, "RAW-PAYLOAD-2", "  ", "station")
+        add_walk_in(&store, &session.id, "RAWPAYLOAD0002", "  ", "王摄影")
             .await
             .is_err()
     );
@@ -168,13 +167,12 @@ async fn walk_ins_are_flagged_and_only_where_the_school_allows_them() {
     let long = "名".repeat(51);
     let huge = "X".repeat(1 << 20);
     for (code, name) in [
-        ("RAW-PAYLOAD-2", long.as_str()),
-        ("RAW-PAYLOAD-2", "李\u{0}雷"),
+        ("RAWPAYLOAD0002", long.as_str()),
+        ("RAWPAYLOAD0002", "李\u{0}雷"),
         (huge.as_str(), "李雷"),
     ] {
         assert!(
-            store
-                .add_walk_in(&session.id, code, name, "station")
+            add_walk_in(&store, &session.id, code, name, "王摄影")
                 .await
                 .is_err()
         );
@@ -188,7 +186,7 @@ async fn walk_ins_are_flagged_and_only_where_the_school_allows_them() {
     );
     assert!(
         store
-            .student_by_code(&session.id, "RAW-PAYLOAD-2")
+            .student_by_code(&session.id, "RAWPAYLOAD0002")
             .await
             .unwrap()
             .is_none()
@@ -197,17 +195,18 @@ async fn walk_ins_are_flagged_and_only_where_the_school_allows_them() {
     let ops = store.pending_outbox(10_000).await.unwrap();
     assert!(
         ops.iter()
-            .any(|o| o.entity_id == added.id && o.op == "walk_in")
+            .any(|o| o.entity_id == added.id && o.op == "walk_in_added")
     );
 
     store.set_allow_walk_ins("99001", false).await.unwrap();
-    let refused = store
-        .add_walk_in(&session.id, "RAW-PAYLOAD-3", "韩梅梅", "station")
+    let refused = add_walk_in(&store, &session.id, "RAWPAYLOAD0003", "韩梅梅", "王摄影")
         .await;
-    assert!(matches!(refused, Err(StoreError::BadSession(m)) if m.contains("不允许")));
+    assert!(
+        matches!(refused, Err(WorkflowError::Store(StoreError::BadSession(m))) if m.contains("不允许"))
+    );
     assert!(
         store
-            .student_by_code(&session.id, "RAW-PAYLOAD-3")
+            .student_by_code(&session.id, "RAWPAYLOAD0003")
             .await
             .unwrap()
             .is_none()
@@ -264,13 +263,61 @@ proptest! {
     fn any_typed_line_is_read_without_loss(text in "\\PC{0,300}") {
         match read_typed(&text) {
             None => prop_assert!(text.trim().is_empty()),
-            Some(Typed::Code(c)) => prop_assert_eq!(c, text.trim().to_string()),
+            Some(Typed::Code(c)) => {
+                prop_assert_eq!(&c, &photoroll_core::normalise_collection_code(&text));
+                prop_assert!(photoroll_core::parse_collection_code(&c).is_ok());
+            }
+            Some(Typed::NotACode(t)) => prop_assert!(t.chars().count() <= 64),
             Some(Typed::LastFour(l)) => prop_assert_eq!(l.chars().count(), 4),
             Some(Typed::LastFourAndFeature { last_four, feature_code }) => {
                 prop_assert_eq!(last_four.chars().count(), 4);
                 prop_assert!(feature_code.chars().all(|c| c.is_ascii_digit()));
             }
-            Some(Typed::SessionSheet { .. }) => prop_assert!(text.trim().starts_with(photoroll_store::SESSION_SHEET_PREFIX)),
+            Some(Typed::SessionSheet { .. }) => prop_assert!(text.trim().starts_with(SESSION_SHEET_PREFIX)),
         }
     }
+}
+
+#[tokio::test]
+async fn a_state_the_store_does_not_know_is_an_error_not_pending() {
+    let (_dir, store, session) = demo().await;
+    let (code, _, _) = pending(&store, 1).await.remove(0);
+    sqlx::query("UPDATE students SET state = 'approved_by_hand' WHERE collection_code = ?")
+        .bind(&code)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let read = store.student_by_code(&session.id, &code).await;
+    assert!(
+        matches!(&read, Err(StoreError::Corrupt(m)) if m.contains("approved_by_hand")),
+        "{read:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_school_code_the_store_cannot_read_is_an_error_not_skipped() {
+    let (_dir, store, _session) = demo().await;
+    sqlx::query("INSERT INTO schools (code, name, created_at) VALUES ('12', '坏代码', '2026-01-01T00:00:00.000Z')")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let schools = store.schools().await;
+    assert!(matches!(&schools, Err(StoreError::Corrupt(m)) if m.contains("12")), "{schools:?}");
+}
+
+#[tokio::test]
+async fn a_scanner_sending_lower_case_finds_the_student() {
+    let (_dir, store, session) = demo().await;
+    sqlx::query("UPDATE students SET collection_code = 'ABCD2026000001' WHERE id = (SELECT MIN(id) FROM students)")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let found = photoroll_workflows::sessions::identify(&store, &session.id, " abcd2026000001 ")
+        .await
+        .unwrap();
+    assert_eq!(found.matches.len(), 1, "{found:?}");
+    let junk = photoroll_workflows::sessions::identify(&store, &session.id, "https://x.example/?a=1")
+        .await
+        .unwrap();
+    assert!(junk.matches.is_empty() && junk.not_a_code.is_some() && !junk.can_add);
 }

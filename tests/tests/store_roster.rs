@@ -80,15 +80,33 @@ async fn an_import_is_stored_with_one_outbox_operation_carrying_its_rows() {
     let op = ops.last().unwrap();
     assert_eq!(
         (op.entity.as_str(), op.op.as_str(), op.entity_id.as_str()),
-        ("roster_import", "create", r.import_id.as_str())
+        ("roster_import", "roster_imported", r.import_id.as_str())
     );
-    let payload: serde_json::Value = serde_json::from_str(&op.payload).unwrap();
-    assert_eq!(payload["students"].as_array().unwrap().len(), 50);
+    // The streamed payload is the typed, versioned operation, whole.
+    let entry = op.entry().unwrap();
+    assert_eq!(entry.version, photoroll_core::OPERATION_VERSION);
+    match entry.operation {
+        photoroll_core::Operation::RosterImported {
+            import_id,
+            students,
+            total,
+            ..
+        } => {
+            assert_eq!(import_id, r.import_id);
+            assert_eq!((students.len(), total), (50, 50));
+            assert!(students.iter().all(|s| uuid_like(&s.id)));
+        }
+        other => panic!("{other:?}"),
+    }
     assert!(uuid_like(&op.op_id));
 
     store.delete_import(&r.import_id).await.unwrap();
     let ops = store.pending_outbox(100).await.unwrap();
-    assert_eq!(ops.last().unwrap().op, "delete");
+    assert_eq!(ops.last().unwrap().op, "roster_import_deleted");
+    // Every operation in the outbox reads back as a typed operation.
+    for op in &ops {
+        op.entry().unwrap();
+    }
 }
 
 fn uuid_like(s: &str) -> bool {

@@ -132,6 +132,10 @@ try {
   check(true, "a new session with its tally");
   await s.exec("window.__photorollTestDialogs = { open: [arguments[0]], save: [] };", camera);
   await s.exec("const el = document.querySelector('[data-testid=source-kind]'); el.value = 'synthetic'; el.dispatchEvent(new Event('change', { bubbles: true }));");
+  await s.waitFor('[data-testid="photographer-name"]');
+  await s.type('[data-testid="photographer-name"]', "张摄影\uE007");
+  await s.waitFor('[data-testid="photographer"]', (t) => t.includes("摄影师：张摄影"));
+  check(true, "the station asks for the photographer before it starts, and shows the name");
   await s.waitFor('[data-testid="camera-status"]', (t) => t.includes("画面正常"), 30000);
   check(true, "the synthetic camera is live");
 
@@ -187,7 +191,7 @@ try {
   check(after.includes("待审核"), "student 1 is submitted (待审核) after the retake");
 
   // A code the roster lacks: the photographer types the name, the record is flagged.
-  await s.type('[data-testid="identify"]', "E2E-UNKNOWN-0001\uE007");
+  await s.type('[data-testid="identify"]', "E2EUNKNOWN0001\uE007");
   await s.waitFor('[data-testid="unknown-code"]');
   await s.type('[data-testid="walk-in-name"]', "路人甲\uE007");
   await s.waitFor('[data-testid="student"]', (t) => t.includes("现场新增"));
@@ -227,7 +231,7 @@ try {
   const station2 = join(work, "station2");
   execFileSync(cli, ["--data-dir", station2, "station", "import-pack", packFile]);
   const imported = execFileSync(cli, ["--data-dir", station2, "station", "import-captures", capturesFile]).toString();
-  check(/3/.test(imported), `the captures import at another data folder (${imported.trim().split("\n").pop()})`);
+  check(imported.includes("已导入 3 次新的采集") && !imported.includes("未导入"), `the captures import at another data folder (${imported.trim().split("\n").pop()})`);
   await s.click('[data-testid="nav-progress"]');
   await s.type('[data-testid="search"]', "路人甲");
   await s.waitFor('[data-testid="flag"]', (t) => t.includes("待核实"));

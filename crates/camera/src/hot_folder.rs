@@ -8,6 +8,7 @@ use crate::{CameraError, CaptureSource, Frame, is_image_name};
 use notify::{RecursiveMode, Watcher};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
@@ -18,6 +19,9 @@ struct Candidate {
     since: Instant,
     /// Order of appearance: the newest shot wins.
     order: u64,
+    /// The whole file, once it has settled and been read: the live loop asks several times a
+    /// second, and a DSLR's shot is 20 MB, so it is read once, not on every loop.
+    settled: Option<Arc<Vec<u8>>>,
 }
 
 pub struct HotFolderSource {
@@ -32,6 +36,7 @@ pub struct HotFolderSource {
     taken: HashSet<PathBuf>,
     sequence: u64,
     last_previewed: Option<PathBuf>,
+    files_read: u64,
 }
 
 impl std::fmt::Debug for HotFolderSource {
@@ -79,11 +84,17 @@ impl HotFolderSource {
             taken: HashSet::new(),
             sequence: 0,
             last_previewed: None,
+            files_read: 0,
         })
     }
 
+    /// How many times a shot's file has been read whole (a settled shot is read once).
+    pub fn files_read(&self) -> u64 {
+        self.files_read
+    }
+
     /// Takes in what the watcher saw, then returns the newest complete shot not yet taken.
-    fn newest_complete(&mut self) -> Result<Option<(PathBuf, Vec<u8>)>, CameraError> {
+    fn newest_complete(&mut self) -> Result<Option<(PathBuf, Arc<Vec<u8>>)>, CameraError> {
         while let Ok(event) = self.events.try_recv() {
             let event = event.map_err(|e| folder_error(&self.folder, e))?;
             for path in event.paths {
@@ -96,6 +107,7 @@ impl HotFolderSource {
                         size: u64::MAX,
                         since: Instant::now(),
                         order,
+                        settled: None,
                     });
                 }
             }
@@ -116,13 +128,20 @@ impl HotFolderSource {
         if meta.len() != candidate.size {
             candidate.size = meta.len();
             candidate.since = Instant::now();
+            candidate.settled = None;
             return Ok(None);
+        }
+        if let Some(bytes) = &candidate.settled {
+            return Ok(Some((path.clone(), bytes.clone())));
         }
         if candidate.since.elapsed() < self.settle {
             return Ok(None);
         }
         let bytes = std::fs::read(path).map_err(|e| folder_error(path, e))?;
+        self.files_read += 1;
         if bytes.len() as u64 == candidate.size && is_complete_jpeg(&bytes) {
+            let bytes = Arc::new(bytes);
+            candidate.settled = Some(bytes.clone());
             return Ok(Some((path.clone(), bytes)));
         }
         Ok(None)
@@ -140,7 +159,7 @@ impl CaptureSource for HotFolderSource {
                 self.sequence += 1;
                 self.last_previewed = Some(path.clone());
                 Ok(Some(Frame {
-                    bytes,
+                    bytes: bytes.as_ref().clone(),
                     sequence: self.sequence,
                     origin: path.display().to_string(),
                 }))
@@ -160,9 +179,15 @@ impl CaptureSource for HotFolderSource {
             .map(|(p, _)| p.clone())
             .collect();
         self.taken.extend(older);
+        for p in &self.taken {
+            // A taken shot is never a capture again: its bytes need not stay in memory.
+            if let Some(c) = self.candidates.get_mut(p) {
+                c.settled = None;
+            }
+        }
         self.sequence += 1;
         Ok(Frame {
-            bytes,
+            bytes: Arc::unwrap_or_clone(bytes),
             sequence: self.sequence,
             origin: path.display().to_string(),
         })

@@ -106,8 +106,27 @@ fn the_hot_folder_takes_the_newest_complete_shot_never_a_file_still_being_writte
     }
     file.write_all(chunks[chunks.len() - 1]).unwrap();
     drop(file);
+    // The live loop asks many times a second: the settled shot is read once, not each time.
+    let start = std::time::Instant::now();
+    let mut previews = 0;
+    while start.elapsed() < Duration::from_secs(5) && previews < 1 {
+        if source.preview().unwrap().is_some() {
+            previews += 1;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(previews, 1, "the finished shot is previewed");
+    let reads_after_preview = source.files_read();
+    for _ in 0..50 {
+        assert!(source.preview().unwrap().is_none(), "previewed once");
+    }
     let frame = capture_within(&mut source, Duration::from_secs(5)).expect("the finished shot");
     assert_eq!(frame.bytes, shot);
+    assert_eq!(
+        source.files_read(),
+        reads_after_preview,
+        "50 more loops and the capture reuse the settled bytes"
+    );
     assert!(frame.origin.ends_with("IMG_0002.JPG"));
     // Taken once: the same shot is not the next student's capture.
     assert!(matches!(source.capture(), Err(CameraError::NothingNew)));

@@ -12,9 +12,9 @@ mod qr;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use photoroll_core::{CollectionState, EducationCategory, JobControl, School, SchoolCode};
-use photoroll_roster::{ImportOptions, Limits};
+use photoroll_core::{CollectionState, EducationCategory, JobControl};
 use photoroll_store::{Store, StudentFilter};
+use photoroll_workflows as workflows;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -63,6 +63,36 @@ enum Command {
     },
     /// Restore a backup into the data folder, which must be empty.
     Restore { file: PathBuf },
+    /// Remove photos no record points at any more (the app does this at start-up).
+    Gc {
+        /// Keep unreferenced photos younger than this many minutes (a save in flight elsewhere).
+        #[arg(long, default_value_t = 60)]
+        grace_minutes: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Save a photo from a file for a student of a session, as a station does: identify,
+    /// standardize and check, then save with the photographer's name.
+    Capture {
+        photo: PathBuf,
+        /// The session's id or feature code.
+        #[arg(long)]
+        session: String,
+        /// The student: a collection code, or the ID's last four within the session.
+        #[arg(long)]
+        student: String,
+        /// Who took the photo (recorded on the capture and its state change).
+        #[arg(long, env = "PHOTOROLL_PHOTOGRAPHER")]
+        photographer: String,
+        /// A failed check accepted with a reason: CODE=REASON (repeatable).
+        #[arg(long = "override", value_name = "CODE=REASON")]
+        overrides: Vec<String>,
+        /// The student has a photo awaiting review: replace it.
+        #[arg(long)]
+        retake: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// The standard photo: standardize a capture, check a finished photo.
     #[command(subcommand)]
     Photo(photo::PhotoCmd),
@@ -270,45 +300,24 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let refused = e.downcast_ref::<Refused>().is_some()
-                || e.downcast_ref::<photoroll_roster::ImportError>()
+                || e.downcast_ref::<workflows::WorkflowError>()
                     .is_some_and(|e| e.is_refusal())
-                || matches!(
-                    e.downcast_ref::<photoroll_store::StoreError>(),
-                    Some(
-                        photoroll_store::StoreError::UnknownImport(_)
-                            | photoroll_store::StoreError::UnknownSchool(_)
-                            | photoroll_store::StoreError::ImportHasPhotos(_)
-                            | photoroll_store::StoreError::BadBackup(_)
-                            | photoroll_store::StoreError::BadSession(_)
-                            | photoroll_store::StoreError::BadStationFile(_)
-                            | photoroll_store::StoreError::RestoreTargetNotEmpty(_)
-                    )
-                );
+                || e.downcast_ref::<photoroll_store::StoreError>()
+                    .is_some_and(workflows::store_refusal);
             eprintln!("错误: {e:#}");
             ExitCode::from(if refused { 2 } else { 1 })
         }
     }
 }
 
-fn data_dir(cli: &Option<PathBuf>) -> Result<PathBuf> {
-    match cli {
-        Some(d) => Ok(d.clone()),
-        None => Ok(photoroll_store::default_data_dir()?),
-    }
-}
-
 async fn open(dir: &Path) -> Result<Store> {
-    Store::open(dir)
+    workflows::maintenance::open_store(dir)
         .await
         .with_context(|| format!("打开数据目录 {}", dir.display()))
 }
 
-fn parse_school(code: &str) -> Result<SchoolCode> {
-    SchoolCode::parse(code).or_else(|e| refuse(e.to_string()))
-}
-
 fn parse_category(c: &str) -> Result<EducationCategory> {
-    EducationCategory::parse(c).map_or_else(|| refuse(format!("未知的学历类别 “{c}”")), Ok)
+    Ok(workflows::roster::parse_category(c)?)
 }
 
 fn filter_from(args: &FilterArgs) -> Result<StudentFilter> {
@@ -316,16 +325,14 @@ fn filter_from(args: &FilterArgs) -> Result<StudentFilter> {
         school: args
             .school
             .as_deref()
-            .map(parse_school)
+            .map(workflows::maintenance::parse_school)
             .transpose()?
             .map(|s| s.to_string()),
-        state: match &args.state {
-            Some(s) => Some(
-                CollectionState::parse(s)
-                    .map_or_else(|| refuse(format!("未知的采集状态 “{s}”")), Ok)?,
-            ),
-            None => None,
-        },
+        state: args
+            .state
+            .as_deref()
+            .map(workflows::roster::parse_state)
+            .transpose()?,
         category: args.category.as_deref().map(parse_category).transpose()?,
         department: args.department.clone(),
         class_name: args.class_name.clone(),
@@ -352,11 +359,11 @@ async fn print_progress_summary(store: &Store) -> Result<()> {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    let dir = data_dir(&cli.data_dir)?;
+    let dir = workflows::maintenance::data_dir(cli.data_dir)?;
     match cli.command {
         Command::Demo => {
             let store = open(&dir).await?;
-            match photoroll_demo::load_demo(&store, &JobControl::new()).await? {
+            match workflows::maintenance::load_demo(&store).await? {
                 Some(r) => println!(
                     "已载入演示数据：{}（{}），名单 {} 行，成功 {}，失败 {}。数据目录：{}",
                     photoroll_demo::DEMO_SCHOOL_NAME,
@@ -371,22 +378,9 @@ async fn run(cli: Cli) -> Result<()> {
             print_progress_summary(&store).await
         }
         Command::School(SchoolCmd::Add { code, name }) => {
-            let code = parse_school(&code)?;
-            let name = photoroll_core::text::normalize_cell(&name);
-            if name.is_empty() {
-                return refuse("院校名称不能为空");
-            }
             let store = open(&dir).await?;
-            store
-                .upsert_school(
-                    &School {
-                        code: code.clone(),
-                        name: name.clone(),
-                    },
-                    false,
-                )
-                .await?;
-            println!("已添加院校 {name}（{code}）");
+            let school = workflows::maintenance::add_school(&store, &code, &name).await?;
+            println!("已添加院校 {}（{}）", school.name, school.code);
             Ok(())
         }
         Command::School(SchoolCmd::List) => {
@@ -444,15 +438,14 @@ async fn run(cli: Cli) -> Result<()> {
         }) => {
             let store = open(&dir).await?;
             let f = filter_from(&filter)?;
-            let name = name.unwrap_or_else(|| {
-                output
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            });
-            let rec =
-                photoroll_roster::export_students(&store, &f, &output, &name, &JobControl::new())
-                    .await?;
+            let rec = workflows::roster::export_students(
+                &store,
+                &f,
+                &output,
+                name.as_deref(),
+                &JobControl::new(),
+            )
+            .await?;
             println!("已导出 {} 人到 {}", rec.rows, rec.path);
             Ok(())
         }
@@ -469,15 +462,74 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Backup { output } => {
             let store = open(&dir).await?;
-            let n = photoroll_store::backup_to(&store, &output, &JobControl::new()).await?;
+            let n = workflows::maintenance::backup(&store, &output, &JobControl::new()).await?;
             println!("已备份数据库和 {n} 张照片到 {}", output.display());
             Ok(())
         }
         Command::Restore { file } => {
-            let n = photoroll_store::restore_from(&file, &dir, &JobControl::new())?;
-            // Opening checks the restored database and brings its schema up to date.
-            open(&dir).await?.close().await;
+            let n = workflows::maintenance::restore(&file, &dir, &JobControl::new()).await?;
             println!("已恢复数据库和 {n} 张照片到 {}", dir.display());
+            Ok(())
+        }
+        Command::Gc {
+            grace_minutes,
+            json,
+        } => {
+            let store = open(&dir).await?;
+            let grace = std::time::Duration::from_secs(grace_minutes.saturating_mul(60));
+            let report = workflows::maintenance::collect_garbage(&store, grace).await?;
+            if json {
+                return print_json(&report);
+            }
+            println!(
+                "已删除 {} 张无记录引用的照片（{} 字节），保留 {} 张近期写入的",
+                report.removed, report.bytes, report.too_young
+            );
+            Ok(())
+        }
+        Command::Capture {
+            photo,
+            session,
+            student,
+            photographer,
+            overrides,
+            retake,
+            json,
+        } => {
+            let overrides = overrides
+                .iter()
+                .map(|o| match o.split_once('=') {
+                    Some((code, reason)) => Ok(photoroll_core::CheckOverride {
+                        code: code.trim().to_string(),
+                        reason: reason.trim().to_string(),
+                    }),
+                    None => refuse(format!("--override 应为 检查代码=原因，收到 “{o}”")),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let bytes =
+                std::fs::read(&photo).with_context(|| format!("读取 {}", photo.display()))?;
+            let store = open(&dir).await?;
+            let desk = workflows::CaptureDesk::default();
+            let (view, saved) = workflows::capture::capture_file(
+                &store,
+                &desk,
+                &session,
+                &student,
+                bytes,
+                overrides,
+                retake,
+                &photographer,
+            )
+            .await?;
+            if json {
+                return print_json(&serde_json::json!({ "capture": view, "saved": saved }));
+            }
+            println!(
+                "已保存 {}（{}）的照片{}",
+                saved.student.name_masked,
+                saved.student.state.display_name(),
+                if saved.became_photo { "" } else { "：已有更新的照片，本张仅存入历史" }
+            );
             Ok(())
         }
         Command::Photo(cmd) => photo::run(cmd),
@@ -492,33 +544,23 @@ async fn station(dir: &Path, cmd: StationCmd) -> Result<()> {
     let store = open(dir).await?;
     match cmd {
         StationCmd::ExportPack { session, output } => {
-            let sessions = store.sessions().await?;
-            let matching: Vec<_> = sessions
-                .iter()
-                .filter(|s| s.id == session || s.feature_code == session)
-                .collect();
-            let id = match matching.as_slice() {
-                [one] => one.id.clone(),
-                [] => return refuse(format!("找不到采集场次 {session}")),
-                _ => return refuse(format!("特征码 {session} 对应多个场次：请用场次 id")),
-            };
-            let n = store.export_pack(&id, &output).await?;
+            let n = workflows::station_files::export_pack(&store, &session, &output).await?;
             println!("已导出采集包：{n} 名学生 → {}", output.display());
         }
         StationCmd::ImportPack { file } => {
-            let n = store.import_pack(&file).await?;
+            let n = workflows::station_files::import_pack(&store, &file).await?;
             println!("已导入采集包：新增 {n} 名学生");
         }
         StationCmd::ExportCaptures { output } => {
-            let n = store
-                .export_captures(&output, &photoroll_core::JobControl::new())
-                .await?;
+            let n =
+                workflows::station_files::export_captures(&store, &output, &JobControl::new())
+                    .await?;
             println!("已导出 {n} 次采集 → {}", output.display());
         }
         StationCmd::ImportCaptures { file } => {
-            let result = store
-                .import_captures(&file, &photoroll_core::JobControl::new())
-                .await?;
+            let result =
+                workflows::station_files::import_captures(&store, &file, &JobControl::new())
+                    .await?;
             println!("已导入 {} 次新的采集", result.added);
             for s in &result.skipped {
                 println!(
@@ -542,26 +584,17 @@ async fn session(dir: &Path, cmd: SessionCmd) -> Result<()> {
             class_name,
             json,
         } => {
-            let school_code = match school {
-                Some(s) => parse_school(&s)?.as_str().to_string(),
-                None => {
-                    let schools = store.schools().await?;
-                    match schools.as_slice() {
-                        [one] => one.code.as_str().to_string(),
-                        [] => return refuse("还没有院校：请先导入名单或用 `photoroll school add`"),
-                        _ => return refuse("数据目录中有多所院校：请用 --school 指定"),
-                    }
-                }
-            };
-            let session = store
-                .create_session(&photoroll_store::NewSession {
-                    school_code,
+            let session = workflows::sessions::create_session(
+                &store,
+                &workflows::SessionRequest {
+                    school,
                     name,
                     category: category.as_deref().map(parse_category).transpose()?,
                     department,
                     class_name,
-                })
-                .await?;
+                },
+            )
+            .await?;
             if json {
                 return print_json(&session);
             }
@@ -590,8 +623,7 @@ async fn session(dir: &Path, cmd: SessionCmd) -> Result<()> {
 async fn roster(dir: &Path, cmd: RosterCmd) -> Result<()> {
     match cmd {
         RosterCmd::Template { output } => {
-            photoroll_roster::write_template(&output)
-                .with_context(|| format!("写入 {}", output.display()))?;
+            workflows::roster::write_template(&output)?;
             println!("已生成名单模板 {}", output.display());
             Ok(())
         }
@@ -607,17 +639,17 @@ async fn roster(dir: &Path, cmd: RosterCmd) -> Result<()> {
             category,
             json,
         } => {
-            let school = parse_school(&school)?;
+            workflows::maintenance::parse_school(&school)?;
             let category = category.as_deref().map(parse_category).transpose()?;
             let store = open(dir).await?;
-            let opts = ImportOptions {
-                school,
+            let report = workflows::roster::import_roster(
+                &store,
+                &file,
+                &school,
                 category,
-                limits: Limits::default(),
-                rules: photoroll_roster::rules_for_today(),
-            };
-            let report =
-                photoroll_roster::import_workbook(&store, &file, &opts, &JobControl::new()).await?;
+                &JobControl::new(),
+            )
+            .await?;
             if json {
                 return print_json(&serde_json::json!({
                     "import_id": report.import_id,
@@ -694,9 +726,8 @@ async fn roster(dir: &Path, cmd: RosterCmd) -> Result<()> {
         }
         RosterCmd::Failures { import_id, output } => {
             let store = open(dir).await?;
-            let (headers, failures) = store.import_failures(&import_id).await?;
-            photoroll_roster::write_failures(&output, &headers, &failures)?;
-            println!("已导出 {} 个失败行到 {}", failures.len(), output.display());
+            let n = workflows::roster::export_failures(&store, &import_id, &output).await?;
+            println!("已导出 {n} 个失败行到 {}", output.display());
             Ok(())
         }
     }

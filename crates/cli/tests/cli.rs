@@ -1061,3 +1061,62 @@ fn station_packs_from_the_command_line() {
         pack.to_str().unwrap(),
     ]);
 }
+
+#[test]
+fn capture_from_a_file_records_the_photographer_and_obeys_the_stations_rules() {
+    let env = Env::new();
+    env.ok(&["demo"]);
+    let session = env.json(&["session", "create", "--name", "全校", "--json"]);
+    let feature = session["feature_code"].as_str().unwrap();
+    let pending = env.json(&["progress", "--json", "--state", "pending", "--limit", "2"]);
+    let code = pending["students"][0]["collection_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let photo = face("portrait-obama.jpg");
+    // The photographer's name is required.
+    let msg = env.refused(&[
+        "capture", &photo, "--session", feature, "--student", &code, "--photographer", " ",
+    ]);
+    assert!(msg.contains("摄影师"), "{msg}");
+    let saved = env.json(&[
+        "capture",
+        &photo,
+        "--session",
+        feature,
+        "--student",
+        &code.to_lowercase(),
+        "--photographer",
+        "李华",
+        "--json",
+    ]);
+    assert_eq!(saved["saved"]["student"]["state"], "submitted", "{saved}");
+    assert_eq!(saved["saved"]["became_photo"], true);
+    // A second photo of a submitted student needs --retake.
+    let msg = env.refused(&[
+        "capture", &photo, "--session", feature, "--student", &code, "--photographer", "李华",
+    ]);
+    assert!(msg.contains("重拍"), "{msg}");
+    // A failed check needs a reason: the turned head fails some checks.
+    let turned = face("portrait-obama-turned.jpg");
+    let other = pending["students"][1]["collection_code"].as_str().unwrap();
+    let msg = env.refused(&[
+        "capture", &turned, "--session", feature, "--student", other, "--photographer", "李华",
+    ]);
+    assert!(msg.contains("未说明原因"), "{msg}");
+
+    // The photographer is on the capture (and its transitions), as the captures file shows.
+    let file = env.path("captures.zip");
+    env.ok(&["station", "export-captures", "-o", file.to_str().unwrap()]);
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&file).unwrap()).unwrap();
+    let mut json = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("captures.json").unwrap(), &mut json).unwrap();
+    let captures: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(captures.as_array().unwrap().len(), 1);
+    assert_eq!(captures[0]["actor"], "摄影师：李华");
+
+    // Nothing to collect: every photo is in use; the report says so.
+    let gc = env.json(&["gc", "--grace-minutes", "0", "--json"]);
+    assert_eq!(gc["removed"], 0, "{gc}");
+    assert!(gc["examined"].as_u64().unwrap() > 0);
+}

@@ -15,11 +15,22 @@ pub enum DocumentKind {
     Other,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "number", rename_all = "snake_case")]
 pub enum IdDocument {
     ResidentId(String),
     Other(String),
+}
+
+/// Masked, so that a `{:?}` in a log line or a panic message never carries a full number.
+impl std::fmt::Debug for IdDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self {
+            Self::ResidentId(_) => "ResidentId",
+            Self::Other(_) => "Other",
+        };
+        f.debug_tuple(kind).field(&self.masked()).finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -188,6 +199,32 @@ fn is_real_birth_date(yyyymmdd: &str) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn debug_never_shows_a_full_number() {
+        let id = IdDocument::parse("14040219910109201X", None).unwrap();
+        let shown = format!("{id:?} {:#?}", Some(&id));
+        assert!(!shown.contains("14040219910109201X"), "{shown}");
+        assert!(shown.contains("140402********201X"), "{shown}");
+        let record = crate::roster::StudentRecord {
+            row: 2,
+            name: "王小明".into(),
+            document: Some(id),
+            id_last_four: Some("201X".into()),
+            collection_code: None,
+            student_number: None,
+            examinee_number: None,
+            teaching_site: None,
+            department: None,
+            major: None,
+            class_name: None,
+            enrolment_year: None,
+            category: crate::EducationCategory::Regular,
+            level: None,
+        };
+        let shown = format!("{record:?}");
+        assert!(!shown.contains("14040219910109201X") && !shown.contains("王小明"), "{shown}");
+    }
 
     #[test]
     fn the_manuals_example_id_is_valid() {

@@ -4,19 +4,34 @@
 //! Pure functions and types only: no I/O, no async runtime. The CLI, the desktop app, the store
 //! and the server all take their rules from here.
 
+pub mod capture;
 pub mod category;
+pub mod collection_code;
 pub mod contract;
 pub mod id_document;
+pub mod identify;
 pub mod job;
+pub mod operation;
 pub mod password;
 pub mod roster;
 pub mod school;
 pub mod state;
 pub mod text;
 
+pub use capture::{
+    CaptureInputError, CheckOverride, Photographer, WalkIn, failed_checks_in_report,
+    unresolved_checks,
+};
 pub use category::{EducationCategory, Level};
+pub use collection_code::{
+    COLLECTION_CODE_LEN, CollectionCodeError, check_collection_code, normalise_collection_code,
+    parse_collection_code,
+};
 pub use contract::{Contract, ContractState};
 pub use id_document::{DocumentKind, IdDocument, IdError, mask_name};
 pub use job::{Cancelled, JobControl};
+pub use operation::{OPERATION_VERSION, Operation, OutboxEntry};
 pub use school::{School, SchoolCode};
-pub use state::{Action, CollectionState, TransitionError, TransitionRules};
+pub use state::{
+    Action, CaptureAdmission, CaptureRefused, CollectionState, TransitionError, TransitionRules,
+};

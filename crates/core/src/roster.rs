@@ -235,8 +235,9 @@ pub struct RowFailure {
     pub message: String,
 }
 
-/// A validated roster row, ready to become a student record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A validated roster row, ready to become a student record. Its `Debug` shows the document
+/// masked (see [`IdDocument`]'s) and the name masked: records end up in logs and test output.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StudentRecord {
     pub row: u32,
     pub name: String,
@@ -254,6 +255,21 @@ pub struct StudentRecord {
     pub level: Option<Level>,
 }
 
+impl std::fmt::Debug for StudentRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StudentRecord")
+            .field("row", &self.row)
+            .field("name", &crate::mask_name(&self.name))
+            .field("document", &self.document)
+            .field("collection_code", &self.collection_code)
+            .field("department", &self.department)
+            .field("class_name", &self.class_name)
+            .field("category", &self.category)
+            .field("level", &self.level)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Settings for roster validation (domain defaults; schools and channels vary).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RosterRules {
@@ -265,7 +281,7 @@ pub struct RosterRules {
 impl RosterRules {
     pub fn with_year(current_year: i32) -> Self {
         Self {
-            collection_code_len: 8..=32,
+            collection_code_len: crate::COLLECTION_CODE_LEN,
             current_year,
         }
     }
@@ -377,24 +393,10 @@ impl RosterValidator {
                     "采集码以数字格式保存且超过15位，Excel 已丢失精度：请将该列设为文本格式".into(),
                 ));
             }
-            let len = code_text.chars().count();
-            if !code_text.chars().all(|c| c.is_ascii_alphanumeric()) {
-                return Err(fail(
-                    FailureCode::CollectionCodeFormat,
-                    "采集码只能包含字母和数字".into(),
-                ));
-            }
-            if !self.rules.collection_code_len.contains(&len) {
-                return Err(fail(
-                    FailureCode::CollectionCodeFormat,
-                    format!(
-                        "采集码长度应为{}–{}位，当前为{len}位",
-                        self.rules.collection_code_len.start(),
-                        self.rules.collection_code_len.end()
-                    ),
-                ));
-            }
-            Some(code_text.to_ascii_uppercase())
+            let code = code_text.to_ascii_uppercase();
+            crate::check_collection_code(&code, &self.rules.collection_code_len)
+                .map_err(|e| fail(FailureCode::CollectionCodeFormat, e.to_string()))?;
+            Some(code)
         };
 
         let school_text = strip_spaces(&text(Column::SchoolCode));

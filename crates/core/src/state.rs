@@ -193,32 +193,96 @@ pub const TABLE: [(CollectionState, Action, CollectionState); 14] = {
     ]
 };
 
+/// Whether a row of [`TABLE`] holds under the school's rules: the two `approve` rows are told
+/// apart by 最终确认, every other row always holds.
+fn row_holds(to: CollectionState, action: Action, rules: TransitionRules) -> bool {
+    match (action, to) {
+        (Action::Approve, CollectionState::AwaitingConfirmation) => rules.final_confirmation,
+        (Action::Approve, CollectionState::Completed) => !rules.final_confirmation,
+        _ => true,
+    }
+}
+
 impl CollectionState {
-    /// The state `action` leads to, or an error naming both the state and the action.
+    /// The state `action` leads to, or an error naming both the state and the action. Read
+    /// off [`TABLE`]: the table is the only place the transitions are written.
     pub fn apply(
         self,
         action: Action,
         rules: TransitionRules,
     ) -> Result<CollectionState, TransitionError> {
-        use Action as A;
-        use CollectionState as S;
-        let next = match (self, action) {
-            (S::Pending | S::Rejected, A::Submit) => S::Submitted,
-            (S::Submitted, A::Withdraw) => S::Pending,
-            (S::Submitted, A::Reject) => S::Rejected,
-            (S::Submitted, A::Approve) if rules.final_confirmation => S::AwaitingConfirmation,
-            (S::Submitted, A::Approve) => S::Completed,
-            (S::AwaitingConfirmation, A::Confirm | A::AutoConfirm) => S::Completed,
-            (S::AwaitingConfirmation, A::StudentRetake) => S::Pending,
-            (S::Completed, A::Intercept) => S::Intercepted,
-            (S::Intercepted, A::SendAnyway) => S::Completed,
-            (S::Intercepted, A::RejectRetake) => S::Rejected,
-            (S::Completed, A::Deliver) => S::Delivered,
-            (S::Completed, A::DeliveryFailed) => S::Rejected,
-            (state, action) => return Err(TransitionError { state, action }),
-        };
-        Ok(next)
+        TABLE
+            .iter()
+            .find(|&&(from, a, to)| from == self && a == action && row_holds(to, action, rules))
+            .map(|&(_, _, to)| to)
+            .ok_or(TransitionError {
+                state: self,
+                action,
+            })
     }
+
+    /// Whether a station may take a photo of a student in this state, and how.
+    pub fn capture_admission(self) -> CaptureAdmission {
+        match self {
+            Self::Pending | Self::Rejected => CaptureAdmission::Capture,
+            Self::Submitted => CaptureAdmission::RetakeNeedsConfirmation,
+            Self::AwaitingConfirmation | Self::Completed | Self::Intercepted | Self::Delivered => {
+                CaptureAdmission::Closed
+            }
+        }
+    }
+
+    /// The transitions that saving a new capture makes, in order: a submitted photo is first
+    /// withdrawn (a confirmed retake), then the new one is submitted.
+    pub fn capture_transitions(
+        self,
+        retake_confirmed: bool,
+        rules: TransitionRules,
+    ) -> Result<Vec<(CollectionState, Action, CollectionState)>, CaptureRefused> {
+        let mut steps = Vec::with_capacity(2);
+        let mut from = self;
+        match self.capture_admission() {
+            CaptureAdmission::Capture => {}
+            CaptureAdmission::RetakeNeedsConfirmation if retake_confirmed => {
+                let to = from.apply(Action::Withdraw, rules).map_err(CaptureRefused::State)?;
+                steps.push((from, Action::Withdraw, to));
+                from = to;
+            }
+            CaptureAdmission::RetakeNeedsConfirmation => {
+                return Err(CaptureRefused::RetakeNotConfirmed);
+            }
+            CaptureAdmission::Closed => {
+                return Err(CaptureRefused::State(TransitionError {
+                    state: self,
+                    action: Action::Submit,
+                }));
+            }
+        }
+        let to = from.apply(Action::Submit, rules).map_err(CaptureRefused::State)?;
+        steps.push((from, Action::Submit, to));
+        Ok(steps)
+    }
+}
+
+/// What a station may do for a student, decided here so the window only shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub enum CaptureAdmission {
+    /// No photo yet, or the last one was rejected: take one.
+    Capture,
+    /// A photo awaits review: a new one replaces it only when the photographer confirms.
+    RetakeNeedsConfirmation,
+    /// Approved, awaiting the student, intercepted or delivered: no new photo at a station.
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CaptureRefused {
+    #[error("该学生已有待审核的照片：确认重拍后才能保存新照片")]
+    RetakeNotConfirmed,
+    #[error(transparent)]
+    State(TransitionError),
 }
 
 #[cfg(test)]
@@ -308,6 +372,40 @@ mod tests {
         for a in Action::ALL {
             assert_eq!(Action::parse(a.id()), Some(a));
         }
+    }
+
+    #[test]
+    fn captures_follow_the_table() {
+        use CaptureAdmission as C;
+        use CollectionState as S;
+        for state in S::ALL {
+            let admission = state.capture_admission();
+            // A station may capture exactly where the table lets `submit` (directly or after
+            // `withdraw`) happen.
+            let direct = state.apply(Action::Submit, OFF).is_ok();
+            let after_withdraw = state
+                .apply(Action::Withdraw, OFF)
+                .is_ok_and(|s| s.apply(Action::Submit, OFF).is_ok());
+            assert_eq!(admission == C::Capture, direct, "{state}");
+            assert_eq!(admission == C::RetakeNeedsConfirmation, after_withdraw, "{state}");
+            let plan = state.capture_transitions(true, OFF);
+            assert_eq!(plan.is_ok(), admission != C::Closed, "{state}");
+        }
+        assert_eq!(
+            S::Submitted.capture_transitions(false, OFF),
+            Err(CaptureRefused::RetakeNotConfirmed)
+        );
+        assert_eq!(
+            S::Submitted.capture_transitions(true, OFF).unwrap(),
+            vec![
+                (S::Submitted, Action::Withdraw, S::Pending),
+                (S::Pending, Action::Submit, S::Submitted)
+            ]
+        );
+        assert_eq!(
+            S::Rejected.capture_transitions(false, OFF).unwrap(),
+            vec![(S::Rejected, Action::Submit, S::Submitted)]
+        );
     }
 
     proptest! {

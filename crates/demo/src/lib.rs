@@ -8,7 +8,7 @@ use photoroll_core::{Action, EducationCategory, JobControl, School, SchoolCode};
 use photoroll_roster::{ImportError, ImportOptions, ImportReport, Limits, import_workbook};
 use photoroll_store::{Store, StoreError};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 pub const DEMO_SCHOOL_CODE: &str = "99001";

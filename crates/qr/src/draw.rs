@@ -45,3 +45,36 @@ pub fn frame_with_code(
         data,
     })
 }
+
+/// `payload` as a QR code in SVG: one path of unit squares with a four-module quiet zone,
+/// crisp at any print size (the session sheet).
+pub fn svg_with_code(payload: &str) -> Result<String, DrawError> {
+    let code = qrcode::QrCode::new(payload.as_bytes()).map_err(|_| DrawError::TooLong)?;
+    let n = code.width();
+    let side = n + 8;
+    let mut path = String::new();
+    for (k, c) in code.to_colors().iter().enumerate() {
+        if *c == qrcode::Color::Dark {
+            path.push_str(&format!("M{} {}h1v1h-1z", k % n + 4, k / n + 4));
+        }
+    }
+    Ok(format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {side} {side}" shape-rendering="crispEdges"><rect width="{side}" height="{side}" fill="#fff"/><path d="{path}" fill="#000"/></svg>"##
+    ))
+}
+
+#[cfg(test)]
+mod svg_tests {
+    #[test]
+    fn svg_codes_have_one_square_per_dark_module() {
+        let svg = super::svg_with_code("PHOTOROLL-SESSION:99001:0815").unwrap();
+        let code = qrcode::QrCode::new(b"PHOTOROLL-SESSION:99001:0815").unwrap();
+        let dark = code
+            .to_colors()
+            .iter()
+            .filter(|c| **c == qrcode::Color::Dark)
+            .count();
+        assert_eq!(svg.matches("h1v1h-1z").count(), dark);
+        assert!(super::svg_with_code(&"x".repeat(5000)).is_err());
+    }
+}

@@ -11,7 +11,7 @@
 
 mod draw;
 
-pub use draw::{DrawError, frame_with_code};
+pub use draw::{DrawError, frame_with_code, svg_with_code};
 use serde::Serialize;
 
 /// A grey image, one byte a pixel, row after row.

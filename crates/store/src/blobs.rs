@@ -42,6 +42,11 @@ impl BlobStore {
         let hash = Self::hash_of(bytes);
         let path = self.path_of(&hash);
         if path.exists() {
+            // A new reference to an old blob: its age restarts, so a garbage collection in
+            // another process does not take it before the reference commits.
+            if let Ok(f) = std::fs::File::options().append(true).open(&path) {
+                let _ = f.set_modified(std::time::SystemTime::now());
+            }
             return Ok(hash);
         }
         let dir = path.parent().expect("blob paths have a parent");
@@ -77,19 +82,24 @@ impl BlobStore {
         is_blob_name(hash) && self.path_of(hash).is_file()
     }
 
-    /// Every stored blob's hash.
+    /// Every stored blob's hash. A folder or entry that cannot be read is an error, never
+    /// skipped: a backup made from this list must not silently miss a photo.
     pub fn list(&self) -> Result<Vec<String>, StoreError> {
         let mut out = Vec::new();
         let entries = std::fs::read_dir(&self.root).map_err(|e| StoreError::io(&self.root, e))?;
-        for fan in entries.flatten() {
-            let name = fan.file_name();
-            if name.len() != 2 || !fan.path().is_dir() {
+        for fan in entries {
+            let fan = fan.map_err(|e| StoreError::io(&self.root, e))?;
+            let path = fan.path();
+            if fan.file_name().len() != 2 {
                 continue;
             }
-            for f in std::fs::read_dir(fan.path())
-                .map_err(|e| StoreError::io(&fan.path(), e))?
-                .flatten()
-            {
+            // Follows a symlinked fan-out folder, as reading a blob would.
+            let meta = std::fs::metadata(&path).map_err(|e| StoreError::io(&path, e))?;
+            if !meta.is_dir() {
+                continue;
+            }
+            for f in std::fs::read_dir(&path).map_err(|e| StoreError::io(&path, e))? {
+                let f = f.map_err(|e| StoreError::io(&path, e))?;
                 if let Some(n) = f.file_name().to_str().filter(|n| is_blob_name(n)) {
                     out.push(n.to_string());
                 }
@@ -97,6 +107,36 @@ impl BlobStore {
         }
         out.sort();
         Ok(out)
+    }
+
+    /// A temp file beside the blobs, for a blob written as it streams in (see [`Self::persist_temp`]).
+    pub(crate) fn temp_file(&self) -> Result<tempfile::NamedTempFile, StoreError> {
+        let tmp_dir = self.root.join("tmp");
+        tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| StoreError::io(&tmp_dir, e))
+    }
+
+    /// Moves a temp file whose bytes the caller has hashed to `hash` into place, durably.
+    pub(crate) fn persist_temp(
+        &self,
+        tmp: tempfile::NamedTempFile,
+        hash: &str,
+    ) -> Result<(), StoreError> {
+        if !is_blob_name(hash) {
+            return Err(StoreError::BlobMissing(hash.to_string()));
+        }
+        let path = self.path_of(hash);
+        if path.exists() {
+            return Ok(());
+        }
+        let dir = path.parent().expect("blob paths have a parent");
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| StoreError::io(tmp.path(), e))?;
+        tmp.persist(&path)
+            .map_err(|e| StoreError::io(&path, e.error))?;
+        sync_dir(dir);
+        Ok(())
     }
 }
 
@@ -133,5 +173,23 @@ mod tests {
         std::fs::write(s.path_of(&h), b"tampered").unwrap();
         assert!(matches!(s.get(&h), Err(StoreError::BlobMissing(_))));
         assert!(s.get("../../etc/passwd").is_err());
+    }
+
+    /// A fan-out folder that cannot be read fails the listing: before, it was skipped, and a
+    /// backup made from the list silently left its photos out.
+    #[cfg(unix)]
+    #[test]
+    fn list_reports_a_folder_it_cannot_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = BlobStore::open(dir.path()).unwrap();
+        let h = s.put(b"photo bytes").unwrap();
+        assert_eq!(s.list().unwrap(), vec![h.clone()]);
+        // A fan-out entry that cannot be opened (here a link to itself: ELOOP).
+        let fan = if h.starts_with("ff") { "fe" } else { "ff" };
+        std::os::unix::fs::symlink(dir.path().join(fan), dir.path().join(fan)).unwrap();
+        match s.list() {
+            Err(StoreError::Io { path, .. }) => assert_eq!(path, dir.path().join(fan)),
+            other => panic!("{other:?}"),
+        }
     }
 }

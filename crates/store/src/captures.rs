@@ -3,34 +3,12 @@
 //! transaction records the photos, the capture, the state change and its outbox operation, on a
 //! connection switched to `synchronous = FULL` so the commit itself is on disk before
 //! `save_capture` returns and the window says 已保存. A crash before the commit leaves at most
-//! unreferenced blobs (harmless, content-addressed), never a record without its photos.
+//! unreferenced blobs (removed later by `collect_garbage`), never a record without its photos.
 
 use crate::students::{Transition, record_transition};
 use crate::{Store, StoreError, now, outbox};
-use photoroll_core::{Action, CollectionState, TransitionRules};
-use serde::{Deserialize, Serialize};
-
-/// A failed check the photographer accepted, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct CheckOverride {
-    pub code: String,
-    pub reason: String,
-}
-
-/// The failed checks (by code) that no override accepts with a reason: a capture with any of
-/// these cannot be saved.
-pub fn unresolved_checks(failed: &[String], overrides: &[CheckOverride]) -> Vec<String> {
-    failed
-        .iter()
-        .filter(|code| {
-            !overrides
-                .iter()
-                .any(|o| &o.code == *code && !o.reason.trim().is_empty())
-        })
-        .cloned()
-        .collect()
-}
+use photoroll_core::{CheckOverride, Operation, TransitionRules};
+use serde::Serialize;
 
 #[derive(Debug, Clone)]
 pub struct NewCapture<'a> {
@@ -38,9 +16,10 @@ pub struct NewCapture<'a> {
     pub session_id: Option<&'a str>,
     pub original: &'a [u8],
     pub standard: &'a [u8],
-    /// The standardisation report as JSON.
+    /// The standardisation report as JSON; its failed checks must each have an override.
     pub report: String,
     pub overrides: Vec<CheckOverride>,
+    /// Who took it (`Photographer::actor`), recorded on the capture and its transitions.
     pub actor: &'a str,
     /// The student already has a submitted photo and the photographer confirmed a retake: the
     /// old one is withdrawn (and kept in history) before the new one is submitted.
@@ -53,6 +32,8 @@ pub struct SavedCapture {
     pub original_hash: String,
     pub standard_hash: String,
     pub state: String,
+    /// False when the student already had a newer photo: this one went to their history only.
+    pub became_photo: bool,
 }
 
 impl Store {
@@ -68,6 +49,13 @@ impl Store {
         id: &str,
         at: &str,
     ) -> Result<SavedCapture, StoreError> {
+        // The station's rule, run again wherever a capture comes from.
+        let failed = photoroll_core::failed_checks_in_report(&capture.report)?;
+        let unresolved = photoroll_core::unresolved_checks(&failed, &capture.overrides);
+        if !unresolved.is_empty() {
+            return Err(StoreError::UnresolvedChecks(unresolved));
+        }
+        let _blobs_in_use = self.blob_writes().read().await;
         let original_hash = self.blobs().put(capture.original)?;
         let standard_hash = self.blobs().put(capture.standard)?;
         let mut conn = self.pool().acquire().await?;
@@ -94,23 +82,26 @@ impl Store {
     ) -> Result<SavedCapture, StoreError> {
         use sqlx::Connection;
         let mut tx = conn.begin().await?;
-        let row: Option<(String, bool)> = sqlx::query_as(
-            "SELECT s.state, sc.final_confirmation FROM students s JOIN schools sc ON sc.code = s.school_code WHERE s.id = ?",
+        let row: Option<(String, bool, Option<String>)> = sqlx::query_as(
+            "SELECT s.state, sc.final_confirmation,
+                    (SELECT MAX(taken_at) FROM captures c WHERE c.student_id = s.id)
+             FROM students s JOIN schools sc ON sc.code = s.school_code WHERE s.id = ?",
         )
         .bind(capture.student_id)
         .fetch_optional(&mut *tx)
         .await?;
-        let (state, final_confirmation) =
+        let (state, final_confirmation, newest) =
             row.ok_or_else(|| StoreError::UnknownStudent(capture.student_id.to_string()))?;
         let rules = TransitionRules { final_confirmation };
-        let mut from = CollectionState::parse(&state)
-            .ok_or_else(|| StoreError::UnknownStudent(capture.student_id.to_string()))?;
-        let mut actions = Vec::new();
-        if from == CollectionState::Submitted && capture.retake {
-            actions.push((Action::Withdraw, from, from.apply(Action::Withdraw, rules)?));
-            from = CollectionState::Pending;
-        }
-        actions.push((Action::Submit, from, from.apply(Action::Submit, rules)?));
+        let from = crate::stored_state(&state)?;
+        // A capture older than the student's photo (a station's file imported late) is kept in
+        // their history, but never replaces the newer photo nor moves the student.
+        let became_photo = newest.as_deref().is_none_or(|newest| newest <= at);
+        let steps = if became_photo {
+            from.capture_transitions(capture.retake, rules)?
+        } else {
+            Vec::new()
+        };
         for (kind, hash, bytes) in [
             ("original", original_hash, capture.original.len()),
             ("standard", standard_hash, capture.standard.len()),
@@ -149,15 +140,15 @@ impl Store {
                 .join("; ")
         });
         let mut to = from;
-        for (action, before, after) in &actions {
-            let submit = *action == Action::Submit;
+        for &(before, action, after) in &steps {
+            let submit = action == photoroll_core::Action::Submit;
             record_transition(
                 &mut tx,
                 &Transition {
                     student_id: capture.student_id,
-                    from: *before,
-                    action: *action,
-                    to: *after,
+                    from: before,
+                    action,
+                    to: after,
                     actor: capture.actor,
                     photo_hash: submit.then_some(standard_hash),
                     reason: if submit {
@@ -169,31 +160,34 @@ impl Store {
                 },
             )
             .await?;
-            to = *after;
+            to = after;
         }
-        sqlx::query("UPDATE students SET state = ?, photo_hash = ?, updated_at = ? WHERE id = ?")
+        if became_photo {
+            sqlx::query(
+                "UPDATE students SET state = ?, photo_hash = ?, updated_at = ? WHERE id = ?",
+            )
             .bind(to.id())
             .bind(standard_hash)
             .bind(at)
             .bind(capture.student_id)
             .execute(&mut *tx)
             .await?;
+        }
         outbox::append(
             &mut tx,
-            "capture",
-            id,
-            "save",
-            &serde_json::json!({
-                "student_id": capture.student_id,
-                "session_id": capture.session_id,
-                "original_hash": original_hash,
-                "standard_hash": standard_hash,
-                "overrides": capture.overrides,
-                "actor": capture.actor,
-                "retake": actions.len() > 1,
-                "state": to,
-                "at": at,
-            }),
+            Operation::CaptureSaved {
+                capture_id: id.to_string(),
+                student_id: capture.student_id.to_string(),
+                session_id: capture.session_id.map(str::to_string),
+                original_hash: original_hash.to_string(),
+                standard_hash: standard_hash.to_string(),
+                overrides: capture.overrides.clone(),
+                actor: capture.actor.to_string(),
+                retake: steps.len() > 1,
+                became_photo,
+                state: to,
+                taken_at: at.to_string(),
+            },
         )
         .await?;
         tx.commit().await?;
@@ -202,32 +196,7 @@ impl Store {
             original_hash: original_hash.to_string(),
             standard_hash: standard_hash.to_string(),
             state: to.id().to_string(),
+            became_photo,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_failed_check_needs_an_override_with_a_reason() {
-        let failed = vec!["yaw".to_string(), "glasses_glare".to_string()];
-        let with = |code: &str, reason: &str| CheckOverride {
-            code: code.into(),
-            reason: reason.into(),
-        };
-        assert_eq!(unresolved_checks(&failed, &[]), failed);
-        assert_eq!(
-            unresolved_checks(
-                &failed,
-                &[with("yaw", "颈椎病，无法正对"), with("glasses_glare", "  ")]
-            ),
-            vec!["glasses_glare".to_string()]
-        );
-        assert!(
-            unresolved_checks(&failed, &[with("yaw", "a"), with("glasses_glare", "b")]).is_empty()
-        );
-        assert!(unresolved_checks(&[], &[]).is_empty());
     }
 }

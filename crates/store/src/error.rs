@@ -29,6 +29,14 @@ pub enum StoreError {
     ImportHasPhotos(String),
     #[error(transparent)]
     Transition(#[from] photoroll_core::TransitionError),
+    #[error("数据库中的数据无效（{0}）：请从备份恢复或联系技术支持")]
+    Corrupt(String),
+    #[error("还有未通过且未说明原因的检查：{}", .0.join("、"))]
+    UnresolvedChecks(Vec<String>),
+    #[error("{0}")]
+    CaptureInput(#[from] photoroll_core::CaptureInputError),
+    #[error(transparent)]
+    CaptureRefused(#[from] photoroll_core::CaptureRefused),
     #[error("照片文件 {0} 不存在或已损坏")]
     BlobMissing(String),
     #[error("备份文件无效: {0}")]

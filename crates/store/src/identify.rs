@@ -2,9 +2,10 @@
 //! handheld scanner gives, or by the ID's last four characters within a session (the feature
 //! code picks the session), as students identify themselves in the manuals. Lists show masked
 //! names only. A code the roster lacks can become a flagged new record where the school allows.
+//! What the typed text means is core's (`photoroll_core::identify`); this module only looks up.
 
 use crate::{Store, StoreError, now, outbox};
-use photoroll_core::{CollectionState, mask_name};
+use photoroll_core::{CaptureAdmission, CollectionState, Operation, WalkIn, mask_name};
 use serde::Serialize;
 
 /// A student as the station shows them: enough to call them forward, nothing more.
@@ -16,6 +17,8 @@ pub struct StationStudent {
     pub id_last_four: Option<String>,
     pub collection_code: Option<String>,
     pub state: CollectionState,
+    /// What the station may do for this student (core's rule, shown by the window).
+    pub capture: CaptureAdmission,
     /// Taken at a station as a new record; the admin confirms it.
     pub flagged: bool,
 }
@@ -43,15 +46,17 @@ struct Row {
 }
 
 impl Row {
-    fn into_station(self) -> StationStudent {
-        StationStudent {
+    fn into_station(self) -> Result<StationStudent, StoreError> {
+        let state: CollectionState = crate::stored_state(&self.state)?;
+        Ok(StationStudent {
             name_masked: mask_name(&self.name),
             id: self.id,
             id_last_four: self.id_last_four,
             collection_code: self.collection_code,
-            state: CollectionState::parse(&self.state).unwrap_or(CollectionState::Pending),
+            state,
+            capture: state.capture_admission(),
             flagged: self.flag.is_some(),
-        }
+        })
     }
 }
 
@@ -60,86 +65,6 @@ macro_rules! columns {
     () => {
         "st.id, st.name, st.id_last_four, st.collection_code, st.state, st.flag"
     };
-}
-
-/// Normalises what a student types as the last four: upper case X, ASCII brackets.
-pub fn normalise_last_four(text: &str) -> String {
-    text.trim()
-        .chars()
-        .map(|c| match c {
-            '（' => '(',
-            '）' => ')',
-            c => c.to_ascii_uppercase(),
-        })
-        .collect()
-}
-
-/// What a session sheet's QR code holds: the school and the session's feature code.
-pub const SESSION_SHEET_PREFIX: &str = "PHOTOROLL-SESSION:";
-
-pub fn session_sheet_payload(school_code: &str, feature_code: &str) -> String {
-    format!("{SESSION_SHEET_PREFIX}{school_code}:{feature_code}")
-}
-
-/// What the photographer typed, scanned or read from a QR code at the station.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Typed {
-    /// A session sheet: switch to that session.
-    SessionSheet {
-        school: String,
-        feature_code: String,
-    },
-    /// An ID's last four characters, within the station's session.
-    LastFour(String),
-    /// Last four and a feature code, as students type them ("2442 1234").
-    LastFourAndFeature {
-        last_four: String,
-        feature_code: String,
-    },
-    /// Anything else is a collection code, kept exactly as read (the CHSI payload is opaque).
-    Code(String),
-}
-
-fn last_four_chars(s: &str) -> bool {
-    s.chars().count() == 4
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, 'X' | '(' | ')'))
-}
-
-/// Reads a line from the identify field. `None` when it is empty.
-pub fn read_typed(text: &str) -> Option<Typed> {
-    let raw = text.trim();
-    if raw.is_empty() {
-        return None;
-    }
-    if let Some(rest) = raw.strip_prefix(SESSION_SHEET_PREFIX)
-        && let Some((school, feature)) = rest.split_once(':')
-    {
-        return Some(Typed::SessionSheet {
-            school: school.to_string(),
-            feature_code: feature.to_string(),
-        });
-    }
-    let compact: String = normalise_last_four(raw)
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '+' | '-' | '\u{3000}'))
-        .collect();
-    if last_four_chars(&compact) {
-        return Some(Typed::LastFour(compact));
-    }
-    if compact.chars().count() == 8 {
-        let (head, tail): (String, String) = (
-            compact.chars().take(4).collect(),
-            compact.chars().skip(4).collect(),
-        );
-        if last_four_chars(&head) && tail.chars().all(|c| c.is_ascii_digit()) {
-            return Some(Typed::LastFourAndFeature {
-                last_four: head,
-                feature_code: tail,
-            });
-        }
-    }
-    Some(Typed::Code(raw.to_string()))
 }
 
 impl Store {
@@ -165,10 +90,10 @@ impl Store {
             " FROM students st WHERE st.school_code = ? AND st.collection_code = ?"
         ))
         .bind(&school)
-        .bind(code.trim())
+        .bind(photoroll_core::normalise_collection_code(code))
         .fetch_optional(self.pool())
         .await?;
-        Ok(row.map(Row::into_station))
+        row.map(Row::into_station).transpose()
     }
 
     /// The session's students whose ID ends with `last_four`.
@@ -177,7 +102,7 @@ impl Store {
         session_id: &str,
         last_four: &str,
     ) -> Result<Vec<StationStudent>, StoreError> {
-        let wanted = normalise_last_four(last_four);
+        let wanted = photoroll_core::identify::normalise_last_four(last_four);
         if wanted.chars().count() != 4 {
             return Err(StoreError::BadSession("请输入证件号后四位".into()));
         }
@@ -191,7 +116,7 @@ impl Store {
         .bind(&wanted)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows.into_iter().map(Row::into_station).collect())
+        rows.into_iter().map(Row::into_station).collect()
     }
 
     /// One student, as the station shows them.
@@ -205,6 +130,7 @@ impl Store {
         .fetch_optional(self.pool())
         .await?;
         row.map(Row::into_station)
+            .transpose()?
             .ok_or_else(|| StoreError::UnknownStudent(student_id.into()))
     }
 
@@ -240,22 +166,9 @@ impl Store {
     pub async fn add_walk_in(
         &self,
         session_id: &str,
-        code: &str,
-        name: &str,
+        walk_in: &WalkIn,
         actor: &str,
     ) -> Result<StationStudent, StoreError> {
-        let (code, name) = (code.trim(), name.trim());
-        if name.is_empty() {
-            return Err(StoreError::BadSession("请输入学生姓名".into()));
-        }
-        // The longest names on Chinese IDs are far under this; anything longer is a mistake
-        // (a scanner's payload typed into the wrong field).
-        if name.chars().count() > 50 || name.chars().any(char::is_control) {
-            return Err(StoreError::BadSession("姓名过长或含有不可见字符".into()));
-        }
-        if code.is_empty() || code.chars().count() > 200 {
-            return Err(StoreError::BadSession("采集码为空或过长".into()));
-        }
         if !self.allows_walk_ins(session_id).await? {
             return Err(StoreError::BadSession(
                 "本校不允许在采集现场新增名单外的学生，请联系学校管理员".into(),
@@ -271,7 +184,7 @@ impl Store {
             "SELECT id FROM students WHERE school_code = ? AND collection_code = ?",
         )
         .bind(&school)
-        .bind(code)
+        .bind(&walk_in.collection_code)
         .fetch_optional(&mut *tx)
         .await?;
         if taken.is_some() {
@@ -287,8 +200,8 @@ impl Store {
         )
         .bind(&id)
         .bind(&school)
-        .bind(name)
-        .bind(code)
+        .bind(&walk_in.name)
+        .bind(&walk_in.collection_code)
         .bind(&category)
         .bind(&flag)
         .bind(&at)
@@ -301,13 +214,17 @@ impl Store {
             .await?;
         outbox::append(
             &mut tx,
-            "student",
-            &id,
-            "walk_in",
-            &serde_json::json!({
-                "school_code": school, "session_id": session_id, "name": name,
-                "collection_code": code, "category": category, "flag": flag,
-            }),
+            Operation::WalkInAdded {
+                student_id: id.clone(),
+                school_code: school,
+                session_id: session_id.to_string(),
+                name: walk_in.name.clone(),
+                collection_code: walk_in.collection_code.clone(),
+                category,
+                flag,
+                actor: actor.to_string(),
+                at,
+            },
         )
         .await?;
         tx.commit().await?;
@@ -332,37 +249,5 @@ impl Store {
             done,
             last_hour,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn typed_lines_are_told_apart() {
-        assert_eq!(read_typed("  "), None);
-        assert_eq!(read_typed("244x"), Some(Typed::LastFour("244X".into())));
-        assert_eq!(read_typed("（12）"), Some(Typed::LastFour("(12)".into())));
-        assert_eq!(
-            read_typed("2442 0815"),
-            Some(Typed::LastFourAndFeature {
-                last_four: "2442".into(),
-                feature_code: "0815".into()
-            })
-        );
-        assert_eq!(
-            read_typed(&session_sheet_payload("99001", "0815")),
-            Some(Typed::SessionSheet {
-                school: "99001".into(),
-                feature_code: "0815".into()
-            })
-        );
-        assert_eq!(
-            read_typed(" 2026000100123 "),
-            Some(Typed::Code("2026000100123".into()))
-        );
-        // Eight characters that are not last four + digits stay a code.
-        assert_eq!(read_typed("ABCD1234"), Some(Typed::Code("ABCD1234".into())));
     }
 }

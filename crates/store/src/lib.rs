@@ -5,6 +5,7 @@ mod backup;
 mod blobs;
 mod captures;
 mod error;
+mod gc;
 mod identify;
 mod outbox;
 mod progress;
@@ -15,17 +16,17 @@ mod students;
 
 pub use backup::{backup_to, restore_from};
 pub use blobs::{BlobStore, is_blob_name};
-pub use captures::{CheckOverride, NewCapture, SavedCapture, unresolved_checks};
+pub use captures::{NewCapture, SavedCapture};
 pub use error::StoreError;
-pub use identify::{
-    SESSION_SHEET_PREFIX, SessionTally, StationStudent, Typed, normalise_last_four, read_typed,
-    session_sheet_payload,
-};
+pub use gc::GcReport;
+pub use identify::{SessionTally, StationStudent};
 pub use outbox::OutboxOp;
 pub use progress::{ExportRecord, ProgressCounts, StudentFilter, StudentRow};
 pub use roster::{ImportSummary, ImportWriter, NewImport, StoredFailure};
 pub use sessions::{CaptureSession, NewSession};
-pub use station::{CapturesImport, PackStudent, PackedCapture, SkippedCapture, StationPack};
+pub use station::{
+    CapturesImport, PackStudent, PackedCapture, PackedWalkIn, SkippedCapture, StationPack,
+};
 pub use students::TransitionRecord;
 
 use photoroll_core::{School, SchoolCode};
@@ -84,11 +85,29 @@ pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// A state as stored; anything else means the database was changed behind our back.
+pub(crate) fn stored_state(raw: &str) -> Result<photoroll_core::CollectionState, StoreError> {
+    photoroll_core::CollectionState::parse(raw)
+        .ok_or_else(|| StoreError::Corrupt(format!("未知的采集状态 “{raw}”")))
+}
+
+/// A school as stored. A code that no longer parses means the database was changed behind our
+/// back: said, never skipped (a school silently missing from a list hides its students).
+fn stored_school(code: String, name: String) -> Result<School, StoreError> {
+    match SchoolCode::parse(&code) {
+        Ok(code) => Ok(School { code, name }),
+        Err(e) => Err(StoreError::Corrupt(format!("院校代码 “{code}”：{e}"))),
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
     blobs: BlobStore,
     dir: PathBuf,
+    /// Held shared while a save writes blobs and commits the rows naming them; exclusively by
+    /// garbage collection.
+    blob_writes: std::sync::Arc<tokio::sync::RwLock<()>>,
 }
 
 impl Store {
@@ -121,6 +140,7 @@ impl Store {
             pool,
             blobs,
             dir: dir.to_path_buf(),
+            blob_writes: Default::default(),
         })
     }
 
@@ -130,6 +150,10 @@ impl Store {
 
     pub fn blobs(&self) -> &BlobStore {
         &self.blobs
+    }
+
+    pub(crate) fn blob_writes(&self) -> &tokio::sync::RwLock<()> {
+        &self.blob_writes
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -155,10 +179,9 @@ impl Store {
         .await?;
         outbox::append(
             &mut tx,
-            "school",
-            school.code.as_str(),
-            "upsert",
-            &serde_json::to_value(school)?,
+            photoroll_core::Operation::SchoolUpserted {
+                school: school.clone(),
+            },
         )
         .await?;
         tx.commit().await?;
@@ -171,10 +194,8 @@ impl Store {
                 .bind(code.as_str())
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(row.map(|(code, name)| School {
-            code: SchoolCode::parse(&code).expect("stored school codes are valid"),
-            name,
-        }))
+        row.map(|(code, name)| stored_school(code, name))
+            .transpose()
     }
 
     pub async fn schools(&self) -> Result<Vec<School>, StoreError> {
@@ -182,14 +203,9 @@ impl Store {
             sqlx::query_as("SELECT code, name FROM schools ORDER BY code")
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(code, name)| {
-                SchoolCode::parse(&code)
-                    .ok()
-                    .map(|code| School { code, name })
-            })
-            .collect())
+        rows.into_iter()
+            .map(|(code, name)| stored_school(code, name))
+            .collect()
     }
 
     /// Whether the store holds only demo data (or nothing): the window offers to clear it.
@@ -224,10 +240,10 @@ impl Store {
         }
         outbox::append(
             &mut tx,
-            "school",
-            code.as_str(),
-            "set_final_confirmation",
-            &serde_json::json!({ "on": on }),
+            photoroll_core::Operation::FinalConfirmationSet {
+                school_code: code.to_string(),
+                on,
+            },
         )
         .await?;
         tx.commit().await?;

@@ -1,6 +1,9 @@
 //! The outbox: operations for the sync to push, appended inside the transaction of the change.
+//! Each row holds one [`OutboxEntry`] as JSON, with the entity and operation name copied into
+//! columns so the sync can index them without parsing.
 
 use crate::StoreError;
+use photoroll_core::{Operation, OutboxEntry};
 use serde::Serialize;
 use sqlx::{Sqlite, Transaction};
 
@@ -15,18 +18,25 @@ pub struct OutboxOp {
     pub created_at: String,
 }
 
-pub(crate) async fn append(
-    tx: &mut Transaction<'_, Sqlite>,
-    entity: &str,
-    entity_id: &str,
-    op: &str,
-    payload: &serde_json::Value,
-) -> Result<(), StoreError> {
-    append_raw(tx, entity, entity_id, op, serde_json::to_string(payload)?).await
+impl OutboxOp {
+    /// The typed operation this row carries.
+    pub fn entry(&self) -> Result<OutboxEntry, StoreError> {
+        Ok(serde_json::from_str(&self.payload)?)
+    }
 }
 
-/// Appends an operation whose payload is already serialised JSON.
-pub(crate) async fn append_raw(
+pub(crate) async fn append(
+    tx: &mut Transaction<'_, Sqlite>,
+    operation: Operation,
+) -> Result<(), StoreError> {
+    let (entity, entity_id) = operation.entity();
+    let (entity, entity_id, name) = (entity, entity_id.to_string(), operation.name());
+    let payload = serde_json::to_string(&OutboxEntry::new(operation))?;
+    append_json(tx, entity, &entity_id, name, payload).await
+}
+
+/// Appends an entry already serialised (a roster import streams its students into the JSON).
+pub(crate) async fn append_json(
     tx: &mut Transaction<'_, Sqlite>,
     entity: &str,
     entity_id: &str,

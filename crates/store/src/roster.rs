@@ -25,17 +25,6 @@ pub struct NewImport {
 }
 
 #[derive(Serialize)]
-struct ImportOpHead<'a> {
-    import_id: &'a str,
-    school_code: &'a SchoolCode,
-    category: Option<EducationCategory>,
-    file_name: &'a str,
-    imported_at: &'a str,
-    total: u64,
-    failed: usize,
-}
-
-#[derive(Serialize)]
 struct StudentOp<'a> {
     id: &'a str,
     record: &'a StudentRecord,
@@ -242,10 +231,14 @@ impl Store {
             }
             return Err(StoreError::ImportHasPhotos(msg));
         }
-        sqlx::query("DELETE FROM transitions WHERE student_id IN (SELECT id FROM students WHERE import_id = ?)")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        // Sessions may cover these students (a session sheet printed before the roster was
+        // found wrong); they leave the session with the roster.
+        for sql in [
+            "DELETE FROM capture_session_students WHERE student_id IN (SELECT id FROM students WHERE import_id = ?)",
+            "DELETE FROM transitions WHERE student_id IN (SELECT id FROM students WHERE import_id = ?)",
+        ] {
+            sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+        }
         let n = sqlx::query("DELETE FROM students WHERE import_id = ?")
             .bind(id)
             .execute(&mut *tx)
@@ -261,10 +254,10 @@ impl Store {
             .await?;
         outbox::append(
             &mut tx,
-            "roster_import",
-            id,
-            "delete",
-            &serde_json::json!({ "students": n }),
+            photoroll_core::Operation::RosterImportDeleted {
+                import_id: id.to_string(),
+                students: n,
+            },
         )
         .await?;
         tx.commit().await?;
@@ -392,27 +385,37 @@ impl ImportWriter {
         .bind(&self.id)
         .execute(&mut *self.tx)
         .await?;
-        // One coarse operation per import, carrying its rows with the ids they were given.
+        // One coarse operation per import, carrying its rows with the ids they were given:
+        // the entry is serialised with no students, and the array built batch by batch goes in
+        // its place (`students` is the operation's last field).
         self.students_json.push(']');
-        let head = serde_json::to_string(&ImportOpHead {
-            import_id: &self.id,
-            school_code: &self.school,
-            category: self.category,
-            file_name: &self.file_name,
-            imported_at: &self.at,
-            total,
-            failed: failures.len(),
-        })?;
-        // {"import_id":…,…} + ,"students":[…]}
-        let mut payload = head;
-        payload.pop();
-        payload.push_str(",\"students\":");
-        payload.push_str(&self.students_json);
-        payload.push('}');
+        let head = serde_json::to_string(&photoroll_core::OutboxEntry::new(
+            photoroll_core::Operation::RosterImported {
+                import_id: self.id.clone(),
+                school_code: self.school.to_string(),
+                category: self.category,
+                file_name: self.file_name.clone(),
+                imported_at: self.at.clone(),
+                total,
+                failed: failures.len() as u64,
+                students: Vec::new(),
+            },
+        ))?;
+        let prefix = head
+            .strip_suffix("[]}}")
+            .ok_or_else(|| StoreError::Corrupt("roster operation layout".into()))?;
+        let payload = format!("{prefix}{}}}}}", self.students_json);
         if self.job.is_cancelled() {
             return Err(photoroll_core::Cancelled.into());
         }
-        outbox::append_raw(&mut self.tx, "roster_import", &self.id, "create", payload).await?;
+        outbox::append_json(
+            &mut self.tx,
+            "roster_import",
+            &self.id,
+            "roster_imported",
+            payload,
+        )
+        .await?;
         // Same connection, before it goes back to the pool: its normal cache again.
         sqlx::query("PRAGMA cache_size = -8000")
             .execute(&mut *self.tx)

@@ -31,6 +31,15 @@ pub struct CaptureSession {
     pub students: i64,
 }
 
+/// The select list of [`CaptureSession`], for `concat!` (sqlx takes only static SQL).
+macro_rules! session_columns {
+    () => {
+        "SELECT s.id, s.school_code, s.name, s.feature_code, s.category, s.department, s.class_name, s.created_at,
+                (SELECT COUNT(*) FROM capture_session_students c WHERE c.session_id = s.id) AS students
+         FROM capture_sessions s"
+    };
+}
+
 /// A four-digit code from `random`'s bytes.
 fn feature_code(random: &[u8; 16]) -> String {
     let n = u32::from_le_bytes([random[0], random[1], random[2], random[3]]) % 10_000;
@@ -114,10 +123,17 @@ impl Store {
         };
         outbox::append(
             &mut tx,
-            "capture_session",
-            &session.id,
-            "create",
-            &serde_json::to_value(&session)?,
+            photoroll_core::Operation::SessionCreated {
+                session_id: session.id.clone(),
+                school_code: session.school_code.clone(),
+                name: session.name.clone(),
+                feature_code: session.feature_code.clone(),
+                category: session.category.clone(),
+                department: session.department.clone(),
+                class_name: session.class_name.clone(),
+                created_at: session.created_at.clone(),
+                students: session.students as u64,
+            },
         )
         .await?;
         tx.commit().await?;
@@ -126,26 +142,50 @@ impl Store {
 
     /// Every session, newest first, with how many students it covers.
     pub async fn sessions(&self) -> Result<Vec<CaptureSession>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT s.id, s.school_code, s.name, s.feature_code, s.category, s.department, s.class_name, s.created_at,
-                    (SELECT COUNT(*) FROM capture_session_students c WHERE c.session_id = s.id) AS students
-             FROM capture_sessions s ORDER BY s.created_at DESC, s.id DESC",
-        )
+        Ok(sqlx::query_as(concat!(
+            session_columns!(),
+            " ORDER BY s.created_at DESC, s.id DESC"
+        ))
         .fetch_all(self.pool())
         .await?)
     }
 
-    /// The session a school's feature code opens, as a student at the session types it.
+    /// A school's sessions, newest first.
+    pub async fn school_sessions(&self, school_code: &str) -> Result<Vec<CaptureSession>, StoreError> {
+        Ok(sqlx::query_as(concat!(
+            session_columns!(),
+            " WHERE s.school_code = ? ORDER BY s.created_at DESC, s.id DESC"
+        ))
+        .bind(school_code)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// One session by id.
+    pub async fn session(&self, id: &str) -> Result<Option<CaptureSession>, StoreError> {
+        Ok(
+            sqlx::query_as(concat!(session_columns!(), " WHERE s.id = ?"))
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
+    /// The session a school's feature code opens, as a student at the session types it: one
+    /// indexed lookup (identification runs on every scan).
     pub async fn session_by_feature_code(
         &self,
         school_code: &str,
         code: &str,
     ) -> Result<Option<CaptureSession>, StoreError> {
-        Ok(self
-            .sessions()
-            .await?
-            .into_iter()
-            .find(|s| s.school_code == school_code && s.feature_code == code.trim()))
+        Ok(sqlx::query_as(concat!(
+            session_columns!(),
+            " WHERE s.school_code = ? AND s.feature_code = ?"
+        ))
+        .bind(school_code)
+        .bind(code.trim())
+        .fetch_optional(self.pool())
+        .await?)
     }
 
     /// The ids of the students a session covers.

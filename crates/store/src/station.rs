@@ -8,17 +8,20 @@
 //! importing either twice changes nothing.
 
 use crate::blobs::{BlobStore, sync_dir};
-use crate::captures::CheckOverride;
+use photoroll_core::CheckOverride;
 use crate::{Store, StoreError, now};
+use photoroll_archive::{ArchiveError, ArchiveReader, Limits};
 use photoroll_core::JobControl;
 use serde::{Deserialize, Serialize};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 
 const PACK_FORMAT: &str = "photoroll-station-pack/1";
 const CAPTURES_FORMAT: &str = "photoroll-station-captures/1";
 const PACK_FILE: &str = "pack.json";
 const CAPTURES_FILE: &str = "captures.json";
+/// Optional in a captures file (files from before it was added carry no walk-ins).
+const WALK_INS_FILE: &str = "walk_ins.json";
 const MANIFEST_FILE: &str = "manifest.json";
 /// A station pack of 300,000 students is about 40 MB of JSON; a photo well under 20 MB.
 const MAX_ENTRY: u64 = 64 * 1024 * 1024;
@@ -147,17 +150,35 @@ fn write_zip(
     Ok(())
 }
 
-/// A zip written by [`write_zip`], read one entry at a time: only entries its manifest lists,
-/// each checked against its hash.
+/// A zip written by [`write_zip`], read one entry at a time through the one archive reader
+/// (`photoroll-archive`: entry count, sizes, total, ratio and names checked before anything is
+/// inflated, limits enforced on the bytes inflated): only entries its manifest lists, each
+/// checked against its hash while it streams.
 struct ZipReader {
-    zip: zip::ZipArchive<std::fs::File>,
+    zip: ArchiveReader,
     manifest: Manifest,
+}
+
+/// A refused archive is a bad station file; a failing disk is this machine's.
+fn archive_error(path: &Path, e: ArchiveError) -> StoreError {
+    match e {
+        ArchiveError::Io(e) | ArchiveError::Write { source: e, .. } => StoreError::io(path, e),
+        e => bad(e.to_string()),
+    }
 }
 
 impl ZipReader {
     fn open(path: &Path, format: &str) -> Result<ZipReader, StoreError> {
-        let file = std::fs::File::open(path).map_err(|e| StoreError::io(path, e))?;
-        let zip = zip::ZipArchive::new(file).map_err(|e| bad(format!("不是有效的文件：{e}")))?;
+        let limits = if format == PACK_FORMAT {
+            Limits::STATION_PACK
+        } else {
+            Limits::STATION_CAPTURES
+        };
+        let limits = Limits {
+            max_entry_bytes: MAX_ENTRY,
+            ..limits
+        };
+        let zip = ArchiveReader::open(path, limits).map_err(|e| archive_error(path, e))?;
         let mut reader = ZipReader {
             zip,
             manifest: Manifest {
@@ -174,35 +195,49 @@ impl ZipReader {
         Ok(reader)
     }
 
-    fn raw(&mut self, name: &str) -> Result<Vec<u8>, StoreError> {
-        let entry = self
-            .zip
-            .by_name(name)
-            .map_err(|_| bad(format!("缺少 {name}")))?;
-        let mut bytes = Vec::new();
-        entry
-            .take(MAX_ENTRY + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| bad(format!("{name}: {e}")))?;
-        if bytes.len() as u64 > MAX_ENTRY {
-            return Err(bad(format!("{name} 过大")));
+    /// An entry in memory, unchecked (at most `MAX_ENTRY`), with its SHA-256.
+    fn raw_hashed(&mut self, name: &str) -> Result<(Vec<u8>, String), StoreError> {
+        match self.zip.read(name) {
+            Ok((bytes, copied)) => Ok((bytes, copied.sha256_hex())),
+            Err(ArchiveError::Missing(_)) => Err(bad(format!("缺少 {name}"))),
+            Err(e) => Err(bad(e.to_string())),
         }
-        Ok(bytes)
+    }
+
+    fn raw(&mut self, name: &str) -> Result<Vec<u8>, StoreError> {
+        Ok(self.raw_hashed(name)?.0)
+    }
+
+    fn expected_hash(&self, name: &str) -> Result<String, StoreError> {
+        self.manifest
+            .entries
+            .get(name)
+            .cloned()
+            .ok_or_else(|| bad(format!("缺少 {name}")))
     }
 
     /// An entry the manifest lists, with its hash checked.
     fn read(&mut self, name: &str) -> Result<Vec<u8>, StoreError> {
-        let want = self
-            .manifest
-            .entries
-            .get(name)
-            .cloned()
-            .ok_or_else(|| bad(format!("缺少 {name}")))?;
-        let bytes = self.raw(name)?;
-        if BlobStore::hash_of(&bytes) != want {
+        let want = self.expected_hash(name)?;
+        let (bytes, hash) = self.raw_hashed(name)?;
+        if hash != want {
             return Err(bad(format!("{name} 已损坏（校验值不符）")));
         }
         Ok(bytes)
+    }
+
+    /// Streams an entry the manifest lists through its hash, keeping nothing.
+    fn check(&mut self, name: &str) -> Result<(), StoreError> {
+        let want = self.expected_hash(name)?;
+        let hash = match self.zip.hash(name) {
+            Ok(copied) => copied.sha256_hex(),
+            Err(ArchiveError::Missing(_)) => return Err(bad(format!("缺少 {name}"))),
+            Err(e) => return Err(bad(e.to_string())),
+        };
+        if hash != want {
+            return Err(bad(format!("{name} 已损坏（校验值不符）")));
+        }
+        Ok(())
     }
 
     /// Reads and checks every entry the manifest lists, keeping none: the whole file is proven
@@ -212,10 +247,50 @@ impl ZipReader {
         let names: Vec<String> = self.manifest.entries.keys().cloned().collect();
         for (i, name) in names.iter().enumerate() {
             job.step(i as u64, total)?;
-            self.read(name)?;
+            self.check(name)?;
         }
         Ok(())
     }
+}
+
+/// A pack comes from another machine: its school code, categories and collection codes pass
+/// the same rules as a roster's before any of it is stored (codes normalised as stored).
+fn validate_pack(pack: &mut StationPack) -> Result<(), StoreError> {
+    photoroll_core::SchoolCode::parse(&pack.school_code)
+        .map_err(|e| bad(format!("院校代码 “{}”：{e}", pack.school_code)))?;
+    if pack.feature_code.len() != 4 || !pack.feature_code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad(format!("特征码 “{}” 不是四位数字", pack.feature_code)));
+    }
+    for s in &mut pack.students {
+        if photoroll_core::EducationCategory::parse(&s.category).is_none() {
+            return Err(bad(format!("学生 {}：未知的学历类别 “{}”", s.id, s.category)));
+        }
+        if let Some(code) = &s.collection_code {
+            s.collection_code = Some(
+                photoroll_core::parse_collection_code(code)
+                    .map_err(|e| bad(format!("学生 {}：{e}", s.id)))?,
+            );
+        }
+        if let Some(l4) = &s.id_last_four
+            && l4.chars().count() != 4
+        {
+            return Err(bad(format!("学生 {}：证件号后四位应为4位", s.id)));
+        }
+    }
+    Ok(())
+}
+
+/// A student added at the station (a walk-in), carried back with the captures so the admin's
+/// roster gets them too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct PackedWalkIn {
+    pub id: String,
+    pub school_code: String,
+    pub session_id: Option<String>,
+    pub name: String,
+    pub collection_code: String,
+    pub category: String,
+    pub flag: String,
 }
 
 impl Store {
@@ -277,8 +352,9 @@ impl Store {
     pub async fn import_pack(&self, file: &Path) -> Result<u64, StoreError> {
         let mut zip = ZipReader::open(file, PACK_FORMAT)?;
         zip.verify_all(&JobControl::new(), 0)?;
-        let pack: StationPack = serde_json::from_slice(&zip.read(PACK_FILE)?)
+        let mut pack: StationPack = serde_json::from_slice(&zip.read(PACK_FILE)?)
             .map_err(|e| bad(format!("pack.json: {e}")))?;
+        validate_pack(&mut pack)?;
         let at = now();
         let mut tx = self.pool().begin().await?;
         sqlx::query("INSERT OR IGNORE INTO schools (code, name, created_at) VALUES (?, ?, ?)")
@@ -339,7 +415,20 @@ impl Store {
             hashes.insert(c.original_hash.clone());
             hashes.insert(c.standard_hash.clone());
         }
-        let files = vec![(CAPTURES_FILE.to_string(), serde_json::to_vec(&captures)?)];
+        // Walk-ins: flagged students that came from no roster import here.
+        let walk_ins: Vec<PackedWalkIn> = sqlx::query_as(
+            "SELECT st.id, st.school_code,
+                    (SELECT c.session_id FROM capture_session_students c WHERE c.student_id = st.id LIMIT 1) AS session_id,
+                    st.name, st.collection_code, st.category, st.flag
+             FROM students st WHERE st.flag IS NOT NULL AND st.import_id IS NULL
+               AND st.collection_code IS NOT NULL ORDER BY st.id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let files = vec![
+            (CAPTURES_FILE.to_string(), serde_json::to_vec(&captures)?),
+            (WALK_INS_FILE.to_string(), serde_json::to_vec(&walk_ins)?),
+        ];
         let photos: Vec<String> = hashes.into_iter().collect();
         let (out, blobs, job) = (out.to_path_buf(), self.blobs().clone(), job.clone());
         tokio::task::spawn_blocking(move || {
@@ -350,10 +439,13 @@ impl Store {
         Ok(captures.len())
     }
 
-    /// Takes a station's captures in: every photo is checked against its hash first; each
-    /// capture not seen before is saved as the station saved it (a newer capture of a student
-    /// already submitted is a retake). A capture the roster cannot take (the student is not on
-    /// it, or was approved or delivered meanwhile) is skipped and reported, not fatal.
+    /// Takes a station's captures in: every photo is checked against its hash first; then the
+    /// station's walk-ins join the roster (or, when the roster has their code by now, their
+    /// captures go to that student); then each capture not seen before is saved through the
+    /// same rules as at the station (the override rule re-run, a capture older than the
+    /// student's photo kept in history only). A capture the roster cannot take (the student is
+    /// not on it, an unknown session, approved or delivered meanwhile, a failed check without a
+    /// reason) is skipped and reported, never fatal midway.
     pub async fn import_captures(
         &self,
         file: &Path,
@@ -362,6 +454,12 @@ impl Store {
         let mut zip = ZipReader::open(file, CAPTURES_FORMAT)?;
         let captures: Vec<PackedCapture> = serde_json::from_slice(&zip.read(CAPTURES_FILE)?)
             .map_err(|e| bad(format!("captures.json: {e}")))?;
+        let walk_ins: Vec<PackedWalkIn> = if zip.manifest.entries.contains_key(WALK_INS_FILE) {
+            serde_json::from_slice(&zip.read(WALK_INS_FILE)?)
+                .map_err(|e| bad(format!("{WALK_INS_FILE}: {e}")))?
+        } else {
+            Vec::new()
+        };
         // Check everything before storing anything: every entry read and hashed, one at a time.
         let checked = zip.manifest.entries.len() as u64;
         let total = checked + captures.len() as u64;
@@ -373,6 +471,7 @@ impl Store {
                 }
             }
         }
+        let student_of = self.take_walk_ins(&walk_ins).await?;
         let mut photo = |hash: &str| zip.read(&format!("photos/{hash}"));
         let mut result = CapturesImport::default();
         for (i, c) in captures.iter().enumerate() {
@@ -386,24 +485,40 @@ impl Store {
             if seen.is_some() {
                 continue;
             }
-            let state: Option<String> =
-                sqlx::query_scalar("SELECT state FROM students WHERE id = ?")
-                    .bind(&c.student_id)
-                    .fetch_optional(self.pool())
-                    .await?;
-            let overrides: Vec<CheckOverride> = serde_json::from_str(&c.overrides)
-                .map_err(|e| bad(format!("capture {}: {e}", c.id)))?;
+            let student_id = student_of.get(&c.student_id).unwrap_or(&c.student_id);
+            let skip = |reason: String| SkippedCapture {
+                capture_id: c.id.clone(),
+                student_id: student_id.clone(),
+                reason,
+            };
+            if let Some(session) = &c.session_id
+                && self.session(session).await?.is_none()
+            {
+                result
+                    .skipped
+                    .push(skip(format!("采集场次 {session} 不在本机：请先导入该场次的名单")));
+                continue;
+            }
+            let overrides: Vec<CheckOverride> = match serde_json::from_str(&c.overrides) {
+                Ok(o) => o,
+                Err(e) => {
+                    result.skipped.push(skip(format!("检查说明无法读取：{e}")));
+                    continue;
+                }
+            };
             let saved = self
                 .save_capture_as(
                     &crate::NewCapture {
-                        student_id: &c.student_id,
+                        student_id,
                         session_id: c.session_id.as_deref(),
                         original: &photo(&c.original_hash)?,
                         standard: &photo(&c.standard_hash)?,
                         report: c.report.clone(),
                         overrides,
                         actor: &c.actor,
-                        retake: state.as_deref() == Some("submitted"),
+                        // The student agreed at the station; a photo awaiting review here is
+                        // replaced when this capture is the newer one.
+                        retake: true,
                     },
                     &c.id,
                     &c.taken_at,
@@ -411,17 +526,103 @@ impl Store {
                 .await;
             match saved {
                 Ok(_) => result.added += 1,
-                Err(e @ (StoreError::Transition(_) | StoreError::UnknownStudent(_))) => {
-                    result.skipped.push(SkippedCapture {
-                        capture_id: c.id.clone(),
-                        student_id: c.student_id.clone(),
-                        reason: e.to_string(),
-                    })
-                }
+                Err(
+                    e @ (StoreError::Transition(_)
+                    | StoreError::CaptureRefused(_)
+                    | StoreError::UnknownStudent(_)
+                    | StoreError::UnresolvedChecks(_)
+                    | StoreError::Json(_)),
+                ) => result.skipped.push(skip(e.to_string())),
                 Err(e) => return Err(e),
             }
         }
         job.step(total, total)?;
         Ok(result)
+    }
+
+    /// Adds the station's walk-ins to the roster. Returns the station's student id → this
+    /// roster's, for walk-ins whose code the roster already has under another id.
+    async fn take_walk_ins(
+        &self,
+        walk_ins: &[PackedWalkIn],
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let mut mapped = std::collections::HashMap::new();
+        let mut tx = self.pool().begin().await?;
+        for w in walk_ins {
+            let code = photoroll_core::parse_collection_code(&w.collection_code)
+                .map_err(|e| bad(format!("现场新增学生 {}：{e}", w.id)))?;
+            let walk_in = photoroll_core::WalkIn::parse(&code, &w.name)
+                .map_err(|e| bad(format!("现场新增学生 {}：{e}", w.id)))?;
+            if photoroll_core::EducationCategory::parse(&w.category).is_none() {
+                return Err(bad(format!("现场新增学生 {}：未知的学历类别", w.id)));
+            }
+            let school: Option<String> =
+                sqlx::query_scalar("SELECT code FROM schools WHERE code = ?")
+                    .bind(&w.school_code)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if school.is_none() {
+                continue;
+            }
+            let by_code: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM students WHERE school_code = ? AND collection_code = ?",
+            )
+            .bind(&w.school_code)
+            .bind(&walk_in.collection_code)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match by_code {
+                Some(id) => {
+                    mapped.insert(w.id.clone(), id);
+                }
+                None => {
+                    let at = now();
+                    let added = sqlx::query(
+                        "INSERT OR IGNORE INTO students (id, school_code, name, collection_code, category, state, flag, updated_at)
+                         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+                    )
+                    .bind(&w.id)
+                    .bind(&w.school_code)
+                    .bind(&walk_in.name)
+                    .bind(&walk_in.collection_code)
+                    .bind(&w.category)
+                    .bind(&w.flag)
+                    .bind(&at)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if added == 0 {
+                        continue;
+                    }
+                    if let Some(session) = &w.session_id {
+                        sqlx::query(
+                            "INSERT OR IGNORE INTO capture_session_students (session_id, student_id)
+                             SELECT id, ? FROM capture_sessions WHERE id = ?",
+                        )
+                        .bind(&w.id)
+                        .bind(session)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    crate::outbox::append(
+                        &mut tx,
+                        photoroll_core::Operation::WalkInAdded {
+                            student_id: w.id.clone(),
+                            school_code: w.school_code.clone(),
+                            session_id: w.session_id.clone().unwrap_or_default(),
+                            name: walk_in.name.clone(),
+                            collection_code: walk_in.collection_code.clone(),
+                            category: w.category.clone(),
+                            flag: w.flag.clone(),
+                            actor: w.flag.clone(),
+                            at,
+                        },
+                    )
+                    .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(mapped)
     }
 }

@@ -76,10 +76,12 @@ impl Store {
             .await?;
         outbox::append(
             &mut tx,
-            "photo",
-            &hash,
-            "attach",
-            &serde_json::json!({ "student_id": student_id, "kind": kind, "bytes": bytes.len() }),
+            photoroll_core::Operation::PhotoAttached {
+                hash: hash.clone(),
+                student_id: student_id.to_string(),
+                kind: kind.to_string(),
+                bytes: bytes.len() as u64,
+            },
         )
         .await?;
         tx.commit().await?;
@@ -104,8 +106,7 @@ impl Store {
         .await?;
         let (state, final_confirmation) =
             row.ok_or_else(|| StoreError::UnknownStudent(student_id.to_string()))?;
-        let from = CollectionState::parse(&state)
-            .ok_or_else(|| StoreError::UnknownStudent(student_id.to_string()))?;
+        let from = crate::stored_state(&state)?;
         let to = from.apply(action, TransitionRules { final_confirmation })?;
         let at = now();
         sqlx::query("UPDATE students SET state = ?, photo_hash = COALESCE(?, photo_hash), updated_at = ? WHERE id = ?")
@@ -131,10 +132,16 @@ impl Store {
         .await?;
         outbox::append(
             &mut tx,
-            "student",
-            student_id,
-            "transition",
-            &serde_json::json!({ "from": from, "action": action, "to": to, "actor": actor, "photo_hash": photo_hash, "reason": reason, "at": at }),
+            photoroll_core::Operation::StudentTransitioned {
+                student_id: student_id.to_string(),
+                from,
+                action,
+                to,
+                actor: actor.to_string(),
+                photo_hash: photo_hash.map(str::to_string),
+                reason: reason.map(str::to_string),
+                at: at.clone(),
+            },
         )
         .await?;
         tx.commit().await?;
@@ -157,16 +164,16 @@ impl Store {
         let demo = "SELECT code FROM schools WHERE is_demo = 1";
         let students = format!("SELECT id FROM students WHERE school_code IN ({demo})");
         let imports = format!("SELECT id FROM roster_imports WHERE school_code IN ({demo})");
-        let hashes: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT DISTINCT hash FROM photos WHERE student_id IN ({students})"
-        )))
-        .fetch_all(&mut *tx)
-        .await?;
         for sql in [
             format!(
                 "DELETE FROM outbox WHERE pushed_at IS NULL AND (entity_id IN ({demo}) OR entity_id IN ({imports})
-                 OR entity_id IN ({students}) OR entity_id IN (SELECT hash FROM photos WHERE student_id IN ({students})))"
+                 OR entity_id IN ({students}) OR entity_id IN (SELECT hash FROM photos WHERE student_id IN ({students}))
+                 OR entity_id IN (SELECT id FROM captures WHERE student_id IN ({students}))
+                 OR entity_id IN (SELECT id FROM capture_sessions WHERE school_code IN ({demo})))"
             ),
+            format!("DELETE FROM captures WHERE student_id IN ({students})"),
+            format!("DELETE FROM capture_session_students WHERE student_id IN ({students})"),
+            format!("DELETE FROM capture_sessions WHERE school_code IN ({demo})"),
             format!("DELETE FROM transitions WHERE student_id IN ({students})"),
             format!("DELETE FROM photos WHERE student_id IN ({students})"),
             format!("DELETE FROM students WHERE school_code IN ({demo})"),
@@ -176,15 +183,9 @@ impl Store {
         ] {
             sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
         }
-        let still_used: Vec<String> = sqlx::query_scalar("SELECT DISTINCT hash FROM photos")
-            .fetch_all(&mut *tx)
-            .await?;
         tx.commit().await?;
-        for h in hashes.iter().filter(|h| !still_used.contains(h)) {
-            if let Err(e) = std::fs::remove_file(self.blobs().path_of(h)) {
-                tracing::warn!(hash = %h, error = %e, "could not remove an unused demo photo");
-            }
-        }
+        // The demo's photos go with it; `gc` decides, so a photo a real record shares stays.
+        self.collect_garbage(std::time::Duration::ZERO).await?;
         Ok(())
     }
 }

@@ -1,0 +1,185 @@
+//! Outbox operations: every change a laptop makes that the sync must carry, as one typed,
+//! versioned enum. They are written in the same transaction as the change and are the sync
+//! protocol's payload, so their JSON shape is a contract: add variants and optional fields,
+//! never rename; a change that old readers cannot take raises [`OPERATION_VERSION`].
+
+use crate::roster::StudentRecord;
+use crate::{Action, CheckOverride, CollectionState, EducationCategory, School};
+use serde::{Deserialize, Serialize};
+
+/// The version of the operation format written by this build.
+pub const OPERATION_VERSION: u32 = 1;
+
+/// What the outbox stores per operation: the format version and the operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub version: u32,
+    pub operation: Operation,
+}
+
+impl OutboxEntry {
+    pub fn new(operation: Operation) -> Self {
+        Self {
+            version: OPERATION_VERSION,
+            operation,
+        }
+    }
+}
+
+/// A roster row with the id it was given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportedStudent {
+    pub id: String,
+    pub record: StudentRecord,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Operation {
+    SchoolUpserted {
+        school: School,
+    },
+    FinalConfirmationSet {
+        school_code: String,
+        on: bool,
+    },
+    /// One coarse operation per import, carrying its rows. `students` is written last: the
+    /// store streams it (see `photoroll_store::ImportWriter`).
+    RosterImported {
+        import_id: String,
+        school_code: String,
+        category: Option<EducationCategory>,
+        file_name: String,
+        imported_at: String,
+        total: u64,
+        failed: u64,
+        students: Vec<ImportedStudent>,
+    },
+    RosterImportDeleted {
+        import_id: String,
+        students: u64,
+    },
+    PhotoAttached {
+        hash: String,
+        student_id: String,
+        kind: String,
+        bytes: u64,
+    },
+    StudentTransitioned {
+        student_id: String,
+        from: CollectionState,
+        action: Action,
+        to: CollectionState,
+        actor: String,
+        /// The photo the decision judged.
+        photo_hash: Option<String>,
+        reason: Option<String>,
+        at: String,
+    },
+    SessionCreated {
+        session_id: String,
+        school_code: String,
+        name: String,
+        feature_code: String,
+        category: Option<String>,
+        department: Option<String>,
+        class_name: Option<String>,
+        created_at: String,
+        students: u64,
+    },
+    WalkInAdded {
+        student_id: String,
+        school_code: String,
+        session_id: String,
+        name: String,
+        collection_code: String,
+        category: String,
+        flag: String,
+        actor: String,
+        at: String,
+    },
+    CaptureSaved {
+        capture_id: String,
+        student_id: String,
+        session_id: Option<String>,
+        original_hash: String,
+        standard_hash: String,
+        overrides: Vec<CheckOverride>,
+        actor: String,
+        /// The capture withdrew a submitted photo first.
+        retake: bool,
+        /// False when a newer photo was already on record: the capture is kept in the
+        /// student's history but did not become their photo.
+        became_photo: bool,
+        state: CollectionState,
+        taken_at: String,
+    },
+}
+
+impl Operation {
+    /// The operation's name, as the outbox's `op` column and the JSON tag have it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::SchoolUpserted { .. } => "school_upserted",
+            Self::FinalConfirmationSet { .. } => "final_confirmation_set",
+            Self::RosterImported { .. } => "roster_imported",
+            Self::RosterImportDeleted { .. } => "roster_import_deleted",
+            Self::PhotoAttached { .. } => "photo_attached",
+            Self::StudentTransitioned { .. } => "student_transitioned",
+            Self::SessionCreated { .. } => "session_created",
+            Self::WalkInAdded { .. } => "walk_in_added",
+            Self::CaptureSaved { .. } => "capture_saved",
+        }
+    }
+
+    /// The kind of record the operation changes and its id, for the outbox's index columns.
+    pub fn entity(&self) -> (&'static str, &str) {
+        match self {
+            Self::SchoolUpserted { school } => ("school", school.code.as_str()),
+            Self::FinalConfirmationSet { school_code, .. } => ("school", school_code),
+            Self::RosterImported { import_id, .. } | Self::RosterImportDeleted { import_id, .. } => {
+                ("roster_import", import_id)
+            }
+            Self::PhotoAttached { hash, .. } => ("photo", hash),
+            Self::StudentTransitioned { student_id, .. } | Self::WalkInAdded { student_id, .. } => {
+                ("student", student_id)
+            }
+            Self::SessionCreated { session_id, .. } => ("capture_session", session_id),
+            Self::CaptureSaved { capture_id, .. } => ("capture", capture_id),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_round_trip_with_their_version_and_name() {
+        let op = Operation::StudentTransitioned {
+            student_id: "s1".into(),
+            from: CollectionState::Submitted,
+            action: Action::Approve,
+            to: CollectionState::Completed,
+            actor: "审核员".into(),
+            photo_hash: Some("ab".repeat(32)),
+            reason: None,
+            at: "2026-12-01T00:00:00.000Z".into(),
+        };
+        let json = serde_json::to_value(OutboxEntry::new(op.clone())).unwrap();
+        assert_eq!(json["version"], 1);
+        assert_eq!(json["operation"]["op"], op.name());
+        assert_eq!(json["operation"]["action"], "approve");
+        let back: OutboxEntry = serde_json::from_value(json).unwrap();
+        assert_eq!(back.operation, op);
+        assert_eq!(op.entity(), ("student", "s1"));
+    }
+
+    #[test]
+    fn an_unknown_operation_is_an_error_not_a_guess() {
+        let err = serde_json::from_str::<OutboxEntry>(
+            r#"{"version":1,"operation":{"op":"drop_everything"}}"#,
+        );
+        assert!(err.is_err());
+    }
+}
