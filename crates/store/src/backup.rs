@@ -170,7 +170,10 @@ fn blob_entry_hash(name: &str) -> Option<&str> {
     let parts: Vec<&str> = name.split('/').collect();
     match parts.as_slice() {
         [dir, fan, hash]
-            if *dir == BLOB_DIR && is_blob_name(hash) && hash.starts_with(fan) && fan.len() == 2 =>
+            if *dir == BLOB_DIR
+                && is_blob_name(hash)
+                && hash.starts_with(fan)
+                && fan.len() == 2 =>
         {
             Some(hash)
         }
@@ -292,7 +295,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (store, hash) = store_with_photo(&dir.path().join("data")).await;
         let out = dir.path().join("backup.zip");
-        assert_eq!(backup_to(&store, &out, &JobControl::new()).await.unwrap(), 1);
+        assert_eq!(
+            backup_to(&store, &out, &JobControl::new()).await.unwrap(),
+            1
+        );
         let target = dir.path().join("restored");
         assert_eq!(restore_from(&out, &target, &JobControl::new()).unwrap(), 1);
         let restored = BlobStore::open(&target.join(BLOB_DIR)).unwrap();
@@ -378,12 +384,25 @@ mod tests {
         let bomb_name = format!("{BLOB_DIR}/{}/{zeros_hash}", &zeros_hash[..2]);
         let photo_hash = BlobStore::hash_of(b"photo");
         let wrong_name = format!("{BLOB_DIR}/{}/{photo_hash}", &photo_hash[..2]);
-        let cases: Vec<(&str, Vec<(&str, &[u8], bool)>, &str)> = vec![
+        type Case<'a> = (&'a str, Vec<(&'a str, &'a [u8], bool)>, &'a str);
+        let cases: Vec<Case> = vec![
             // 1000:1, named as its own hash: refused from the directory, before inflating.
-            ("bomb", vec![(bomb_name.as_str(), &zeros, true)], "压缩比过高"),
-            ("traversal", vec![("../evil", b"x", false)], "不允许的条目名"),
+            (
+                "bomb",
+                vec![(bomb_name.as_str(), &zeros, true)],
+                "压缩比过高",
+            ),
+            (
+                "traversal",
+                vec![("../evil", b"x", false)],
+                "不允许的条目名",
+            ),
             ("stray", vec![("notes.txt", b"x", false)], "不允许的文件名"),
-            ("tampered", vec![(wrong_name.as_str(), b"not the photo", false)], "不符"),
+            (
+                "tampered",
+                vec![(wrong_name.as_str(), b"not the photo", false)],
+                "不符",
+            ),
         ];
         for (label, extra, message) in cases {
             let backup = dir.path().join(format!("{label}.zip"));
