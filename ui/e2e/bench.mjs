@@ -1,6 +1,7 @@
 // Desktop benchmark on the release build with 100,000 students (see scripts/bench-desktop):
 // cold start to an interactive progress screen, DOM rows, jump-to-end latency, idle memory
-// (PSS of the app and all its WebKit processes) and the binary's size.
+// (PSS of the app and all its WebKit processes) against a blank Tauri window's in the same run
+// (src-tauri/examples/blank.rs: same dependencies and config, an empty page), and the binary's size.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,8 +11,13 @@ import { Session, isolatedProfile, startDriver } from "./webdriver.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const target = process.env.CARGO_TARGET_DIR ?? join(root, "target");
-const app = join(target, "release", "photoroll-desktop");
-const cli = join(target, "release", "photoroll");
+const exe = process.platform === "win32" ? ".exe" : "";
+// BENCH_PROFILE=debug tries the script on a debug build; the figures mean something in release.
+const profileDir = process.env.BENCH_PROFILE ?? "release";
+const app = join(target, profileDir, `photoroll-desktop${exe}`);
+const blank = join(target, profileDir, "examples", `blank${exe}`);
+const cli = join(target, profileDir, `photoroll${exe}`);
+const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 3000);
 const driverBin = process.env.TAURI_DRIVER ?? "tauri-driver";
 const STUDENTS = Number(process.env.BENCH_STUDENTS ?? 100000);
 
@@ -29,17 +35,27 @@ if (report.imported < STUDENTS - 10) throw new Error(`only ${report.imported} im
 const profile = isolatedProfile(work, data);
 const { driver, base } = await startDriver(driverBin, profile, ["ignore", "ignore", "inherit"]);
 
-function descendants(pid) {
+// Idle memory is PSS (proportional set size: shared pages split between the processes that map
+// them), summed over the process started from `exePath` and every descendant (WebKit's web and
+// network processes). Read from /proc, so Linux only; elsewhere `null` (not measured).
+function processTree(exePath) {
+  if (process.platform !== "linux") return null;
   const children = new Map();
+  const started = [];
   for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const ppid = Number(fields[1]);
       if (!children.has(ppid)) children.set(ppid, []);
       children.get(ppid).push(Number(p));
+      const argv0 = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0")[0];
+      if (argv0 === exePath && fields[0] !== "Z") started.push({ pid: Number(p), startTime: Number(fields[19]) });
     } catch {}
   }
-  const out = [pid];
+  if (started.length === 0) throw new Error(`no running process of ${exePath}`);
+  const newest = started.sort((a, b) => b.startTime - a.startTime)[0].pid;
+  const out = [newest];
   for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]) ?? []));
   return out;
 }
@@ -50,6 +66,68 @@ function pssKb(pid, field = "Pss") {
     return m ? Number(m[1]) : 0;
   } catch {
     return 0;
+  }
+}
+
+/**
+ * PSS by process and mapping (`app: /usr/lib/…/libwebkit2gtk-4.1.so.0`, `WebKitWebProces: [heap]`),
+ * from /proc/PID/smaps; the tree's first process is called `app` so two apps compare.
+ */
+function pssByMapping(pids) {
+  const out = new Map();
+  pids.forEach((p, i) => {
+    let name = "app";
+    let smaps = "";
+    try {
+      if (i > 0) name = readFileSync(`/proc/${p}/comm`, "utf8").trim();
+      smaps = readFileSync(`/proc/${p}/smaps`, "utf8");
+    } catch {
+      return;
+    }
+    let mapping = "";
+    for (const line of smaps.split("\n")) {
+      const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+      if (header) {
+        // Our own binary has another name in each app; anonymous mappings are all one.
+        const path = header[1] || "[anonymous]";
+        mapping = i === 0 && path.startsWith("/") && !path.includes(".so") ? "(the app's binary)" : path;
+        continue;
+      }
+      const pss = /^Pss:\s+(\d+) kB/.exec(line);
+      if (pss) {
+        const key = `${name}: ${mapping}`;
+        out.set(key, (out.get(key) ?? 0) + Number(pss[1]));
+      }
+    }
+  });
+  return out;
+}
+
+/** Total PSS of `exePath`'s process tree and a line per process, or null off Linux. */
+function idleMemory(exePath) {
+  const pids = processTree(exePath);
+  if (!pids) return null;
+  const mb = (p, f) => (pssKb(p, f) / 1024).toFixed(0);
+  const lines = pids.map((p) => {
+    let name = "?";
+    try {
+      name = readFileSync(`/proc/${p}/comm`, "utf8").trim();
+    } catch {}
+    return `    ${name} (${p}): ${mb(p, "Pss")} MB (anonymous ${mb(p, "Pss_Anon")}, files ${mb(p, "Pss_File")}, shared memory ${mb(p, "Pss_Shmem")})`;
+  });
+  return { pids, kb: pids.reduce((sum, p) => sum + pssKb(p), 0), lines, mappings: pssByMapping(pids) };
+}
+
+/** The blank window's idle memory: opened through the same driver, at the same size, as idle. */
+async function blankMemory() {
+  const b = await Session.start(base, blank, profile);
+  try {
+    await b.setSize(1440, 900);
+    await b.waitFor("body");
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    return idleMemory(blank);
+  } finally {
+    await b.quit().catch(() => {});
   }
 }
 
@@ -78,6 +156,9 @@ try {
       args: [],
     })
   ).value;
+  // Idle memory before the probe below, whose extra key list and pages are not the app's.
+  await new Promise((r) => setTimeout(r, IDLE_MS));
+  const memory = idleMemory(app);
   // Where the jump's time goes: one page over IPC, and one animation frame.
   const probe = (
     await s.cmd("POST", "/execute/async", {
@@ -95,24 +176,34 @@ try {
       args: [],
     })
   ).value;
-  await new Promise((r) => setTimeout(r, 3000));
-  const appPid = Number(execFileSync("pgrep", ["-n", "-f", app]).toString().trim());
-  const pids = descendants(appPid);
-  const pss = pids.reduce((sum, p) => sum + pssKb(p), 0);
+  await s.quit().catch(() => {});
+  s = undefined;
+  const blankMem = await blankMemory();
   const size = statSync(app).size;
-  console.log(`desktop benchmark, ${total.toLocaleString()} students (release build)`);
+  console.log(`desktop benchmark, ${total.toLocaleString()} students (${profileDir} build)`);
   console.log(`  cold start to first rows on the progress screen (incl. WebDriver session): ${coldStart.toFixed(0)} ms`);
   console.log(`  rows in the DOM: ${domRows}`);
   console.log(`  jump to the end until the last student is drawn: ${jump.toFixed(0)} ms`);
   console.log(`  detail: one page of 200 over IPC ${JSON.stringify(probe.ipc?.map((x) => Math.round(x)) ?? probe)} ms; animation frames ${JSON.stringify(probe.raf?.map((x) => Math.round(x)))} ms`);
-  console.log(`  idle memory, PSS of ${pids.length} processes (app + WebKit): ${(pss / 1024).toFixed(0)} MB`);
-  for (const p of pids) {
-    let name = "?";
-    try {
-      name = readFileSync(`/proc/${p}/comm`, "utf8").trim();
-    } catch {}
-    const mb = (f) => (pssKb(p, f) / 1024).toFixed(0);
-    console.log(`    ${name} (${p}): ${mb("Pss")} MB (anonymous ${mb("Pss_Anon")}, files ${mb("Pss_File")}, shared memory ${mb("Pss_Shmem")})`);
+  if (memory && blankMem) {
+    const mb = (kb) => (kb / 1024).toFixed(1);
+    console.log(`  idle memory after ${IDLE_MS} ms, PSS of all processes (app + WebKit):`);
+    console.log(`  Photoroll, ${memory.pids.length} processes: ${mb(memory.kb)} MB`);
+    for (const line of memory.lines) console.log(line);
+    console.log(`  blank Tauri window, ${blankMem.pids.length} processes: ${mb(blankMem.kb)} MB`);
+    for (const line of blankMem.lines) console.log(line);
+    console.log(`  Photoroll ÷ blank window: ${(memory.kb / blankMem.kb).toFixed(3)}× (target ≤ 1.10×)`);
+    // Where Photoroll's extra memory sits: the mappings that differ most from the blank window's.
+    const keys = new Set([...memory.mappings.keys(), ...blankMem.mappings.keys()]);
+    const diffs = [...keys]
+      .map((k) => ({ k, a: memory.mappings.get(k) ?? 0, b: blankMem.mappings.get(k) ?? 0 }))
+      .sort((x, y) => Math.abs(y.a - y.b) - Math.abs(x.a - x.b));
+    console.log(`  largest differences (Photoroll − blank, PSS by process and mapping):`);
+    for (const { k, a, b } of diffs.slice(0, Number(process.env.BENCH_MAPPINGS ?? 15))) {
+      console.log(`    ${((a - b) / 1024).toFixed(1).padStart(6)} MB  ${k} (${(a / 1024).toFixed(1)} vs ${(b / 1024).toFixed(1)})`);
+    }
+  } else {
+    console.log(`  idle memory: not measured on ${process.platform} (PSS is read from /proc on Linux)`);
   }
   console.log(`  binary size: ${(size / 1024 / 1024).toFixed(1)} MB (${app})`);
 } finally {
