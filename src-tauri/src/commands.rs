@@ -187,8 +187,7 @@ pub async fn export_students(
     on_progress: Channel<JobProgress>,
 ) -> Result<ExportRecord> {
     let job = state.jobs.start(&job_id, on_progress);
-    let result =
-        roster::export_students(&state.store, &filter, &path, Some(&name), &job).await;
+    let result = roster::export_students(&state.store, &filter, &path, Some(&name), &job).await;
     state.jobs.finish(&job_id);
     Ok(result?)
 }

@@ -71,10 +71,15 @@ pub struct FramePool(BoundedPool<FrameRequest>);
 
 impl FramePool {
     pub fn new() -> Self {
-        Self(BoundedPool::new("frame", THREADS, QUEUE, |job: FrameRequest| {
-            let response = serve_frame(&job.app, &job.request);
-            job.responder.respond(response);
-        }))
+        Self(BoundedPool::new(
+            "frame",
+            THREADS,
+            QUEUE,
+            |job: FrameRequest| {
+                let response = serve_frame(&job.app, &job.request);
+                job.responder.respond(response);
+            },
+        ))
     }
 
     /// Queues a request; answers 503 at once when the queue is full.
@@ -146,7 +151,10 @@ mod tests {
         let (started, starts) = channel::<String>();
         let (finished, finishes) = channel::<u32>();
         let pool = BoundedPool::new("test", 2, 3, move |job: u32| {
-            let name = std::thread::current().name().unwrap_or_default().to_string();
+            let name = std::thread::current()
+                .name()
+                .unwrap_or_default()
+                .to_string();
             started.send(name).unwrap();
             gate.lock().unwrap().recv().unwrap();
             finished.send(job).unwrap();

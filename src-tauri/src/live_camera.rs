@@ -45,4 +45,3 @@ impl LiveCamera {
         Some((p.jpeg.as_ref().clone(), p.sequence))
     }
 }
-

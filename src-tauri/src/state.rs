@@ -1,8 +1,8 @@
 //! What every command shares: the store, the capture desk, the live camera and the running
 //! jobs. Each lives in its own module; this one only holds them.
 
-use crate::live_camera::LiveCamera;
 use crate::jobs::Jobs;
+use crate::live_camera::LiveCamera;
 use photoroll_store::Store;
 use photoroll_workflows::CaptureDesk;
 use std::sync::Arc;

@@ -5,8 +5,8 @@
 //! The saving process is this test binary itself, started again with the ignored
 //! `capture_saving_child` test selected and the data folder in an environment variable.
 
-use photoroll_core::JobControl;
 use photoroll_core::CheckOverride;
+use photoroll_core::JobControl;
 use photoroll_store::{NewCapture, Store};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -267,7 +267,16 @@ async fn a_retake_withdraws_the_old_photo_and_keeps_both_in_history() {
     };
     // Without the photographer's confirmation a submitted student is not photographed over.
     let refused = store.save_capture(&second).await.unwrap_err();
-    assert!(refused.to_string().contains("提交"), "{refused}");
+    assert!(
+        matches!(
+            refused,
+            photoroll_store::StoreError::CaptureRefused(
+                photoroll_core::CaptureRefused::RetakeNotConfirmed
+            )
+        ),
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("重拍"), "{refused}");
     let saved = store
         .save_capture(&NewCapture {
             retake: true,

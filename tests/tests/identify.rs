@@ -2,11 +2,11 @@
 //! four within the session (and with the feature code), walk-ins where the school allows them,
 //! and the session's tally after real saves.
 
-use photoroll_core::{CollectionState, JobControl};
 use photoroll_core::identify::{SESSION_SHEET_PREFIX, Typed, read_typed};
+use photoroll_core::{CollectionState, JobControl};
 use photoroll_store::{NewCapture, NewSession, Store, StoreError};
-use photoroll_workflows::{WorkflowError, sessions::add_walk_in};
 use photoroll_tests::face_bytes as face;
+use photoroll_workflows::{WorkflowError, sessions::add_walk_in};
 use proptest::prelude::*;
 
 async fn demo() -> (tempfile::TempDir, Store, photoroll_store::CaptureSession) {
@@ -199,8 +199,7 @@ async fn walk_ins_are_flagged_and_only_where_the_school_allows_them() {
     );
 
     store.set_allow_walk_ins("99001", false).await.unwrap();
-    let refused = add_walk_in(&store, &session.id, "RAWPAYLOAD0003", "韩梅梅", "王摄影")
-        .await;
+    let refused = add_walk_in(&store, &session.id, "RAWPAYLOAD0003", "韩梅梅", "王摄影").await;
     assert!(
         matches!(refused, Err(WorkflowError::Store(StoreError::BadSession(m))) if m.contains("不允许"))
     );
@@ -302,7 +301,10 @@ async fn a_school_code_the_store_cannot_read_is_an_error_not_skipped() {
         .await
         .unwrap();
     let schools = store.schools().await;
-    assert!(matches!(&schools, Err(StoreError::Corrupt(m)) if m.contains("12")), "{schools:?}");
+    assert!(
+        matches!(&schools, Err(StoreError::Corrupt(m)) if m.contains("12")),
+        "{schools:?}"
+    );
 }
 
 #[tokio::test]
@@ -316,8 +318,9 @@ async fn a_scanner_sending_lower_case_finds_the_student() {
         .await
         .unwrap();
     assert_eq!(found.matches.len(), 1, "{found:?}");
-    let junk = photoroll_workflows::sessions::identify(&store, &session.id, "https://x.example/?a=1")
-        .await
-        .unwrap();
+    let junk =
+        photoroll_workflows::sessions::identify(&store, &session.id, "https://x.example/?a=1")
+            .await
+            .unwrap();
     assert!(junk.matches.is_empty() && junk.not_a_code.is_some() && !junk.can_add);
 }

@@ -1,7 +1,7 @@
 //! Station packs round trip between two real data folders: the admin's and a station's.
 
-use photoroll_core::JobControl;
 use photoroll_core::CheckOverride;
+use photoroll_core::JobControl;
 use photoroll_store::{NewCapture, NewSession, Store};
 use std::io::{Read, Write};
 

@@ -77,16 +77,28 @@ async fn the_demo_clears_after_the_station_was_tried_on_it() {
     let student = pending_ids(&store, 1).await.remove(0);
     let (original, std_photo) = (face("portrait-obama.jpg"), standard("demo"));
     store
-        .save_capture(&capture(&student, Some(&session.id), &original, &std_photo, "{}", vec![]))
+        .save_capture(&capture(
+            &student,
+            Some(&session.id),
+            &original,
+            &std_photo,
+            "{}",
+            vec![],
+        ))
         .await
         .unwrap();
     add_walk_in(&store, &session.id, "WALKIN20260001", "路人甲", "李华")
         .await
         .unwrap();
-    let blob = store.blobs().path_of(&photoroll_store::BlobStore::hash_of(&std_photo));
+    let blob = store
+        .blobs()
+        .path_of(&photoroll_store::BlobStore::hash_of(&std_photo));
     assert!(blob.exists());
 
-    store.clear_demo().await.expect("clearing the demo after a capture");
+    store
+        .clear_demo()
+        .await
+        .expect("clearing the demo after a capture");
     for table in [
         "SELECT COUNT(*) FROM students",
         "SELECT COUNT(*) FROM captures",
@@ -155,19 +167,43 @@ async fn a_late_older_capture_never_replaces_a_newer_photo() {
     let original = face("portrait-obama.jpg");
     let (old_photo, new_photo) = (standard("older"), standard("newer"));
     station
-        .save_capture(&capture(&student, Some(&session.id), &original, &old_photo, "{}", vec![]))
+        .save_capture(&capture(
+            &student,
+            Some(&session.id),
+            &original,
+            &old_photo,
+            "{}",
+            vec![],
+        ))
         .await
         .unwrap();
     let file = dir.path().join("captures.zip");
-    station.export_captures(&file, &JobControl::new()).await.unwrap();
+    station
+        .export_captures(&file, &JobControl::new())
+        .await
+        .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     admin
-        .save_capture(&capture(&student, Some(&session.id), &original, &new_photo, "{}", vec![]))
+        .save_capture(&capture(
+            &student,
+            Some(&session.id),
+            &original,
+            &new_photo,
+            "{}",
+            vec![],
+        ))
         .await
         .unwrap();
 
-    let result = admin.import_captures(&file, &JobControl::new()).await.unwrap();
-    assert_eq!((result.added, result.skipped.len()), (1, 0), "kept in history");
+    let result = admin
+        .import_captures(&file, &JobControl::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        (result.added, result.skipped.len()),
+        (1, 0),
+        "kept in history"
+    );
     let (state, photo): (String, String) =
         sqlx::query_as("SELECT state, photo_hash FROM students WHERE id = ?")
             .bind(&student)
@@ -175,7 +211,11 @@ async fn a_late_older_capture_never_replaces_a_newer_photo() {
             .await
             .unwrap();
     assert_eq!(state, "submitted");
-    assert_eq!(photo, photoroll_store::BlobStore::hash_of(&new_photo), "the newer photo stays");
+    assert_eq!(
+        photo,
+        photoroll_store::BlobStore::hash_of(&new_photo),
+        "the newer photo stays"
+    );
     let captures: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM captures WHERE student_id = ?")
         .bind(&student)
         .fetch_one(admin.pool())
@@ -223,7 +263,14 @@ async fn imported_captures_obey_the_override_rule_and_unknown_sessions_do_not_st
         .await
         .unwrap();
     station
-        .save_capture(&capture(&ids[1], Some(&session.id), &original, &photos[1], "{}", vec![]))
+        .save_capture(&capture(
+            &ids[1],
+            Some(&session.id),
+            &original,
+            &photos[1],
+            "{}",
+            vec![],
+        ))
         .await
         .unwrap();
     sqlx::query("UPDATE captures SET report = ? WHERE student_id = ?")
@@ -237,12 +284,26 @@ async fn imported_captures_obey_the_override_rule_and_unknown_sessions_do_not_st
         .await
         .unwrap();
     station
-        .save_capture(&capture(&ids[2], Some("elsewhere"), &original, &photos[2], "{}", vec![]))
+        .save_capture(&capture(
+            &ids[2],
+            Some("elsewhere"),
+            &original,
+            &photos[2],
+            "{}",
+            vec![],
+        ))
         .await
         .unwrap();
     // And the station's own rule refuses a failed check without a reason at save time.
     let refused = station
-        .save_capture(&capture(&ids[1], Some(&session.id), &original, &photos[1], failed, vec![]))
+        .save_capture(&capture(
+            &ids[1],
+            Some(&session.id),
+            &original,
+            &photos[1],
+            failed,
+            vec![],
+        ))
         .await;
     assert!(
         matches!(&refused, Err(photoroll_store::StoreError::UnresolvedChecks(c)) if c == &["yaw".to_string()]),
@@ -250,13 +311,22 @@ async fn imported_captures_obey_the_override_rule_and_unknown_sessions_do_not_st
     );
 
     let file = dir.path().join("captures.zip");
-    station.export_captures(&file, &JobControl::new()).await.unwrap();
-    let result = admin.import_captures(&file, &JobControl::new()).await.unwrap();
+    station
+        .export_captures(&file, &JobControl::new())
+        .await
+        .unwrap();
+    let result = admin
+        .import_captures(&file, &JobControl::new())
+        .await
+        .unwrap();
     assert_eq!(result.added, 1, "{result:?}");
     let reasons: Vec<&str> = result.skipped.iter().map(|s| s.reason.as_str()).collect();
     assert_eq!(reasons.len(), 2, "{reasons:?}");
     assert!(reasons.iter().any(|r| r.contains("yaw")), "{reasons:?}");
-    assert!(reasons.iter().any(|r| r.contains("elsewhere")), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains("elsewhere")),
+        "{reasons:?}"
+    );
     let state: String = sqlx::query_scalar("SELECT state FROM students WHERE id = ?")
         .bind(&ids[0])
         .fetch_one(admin.pool())
@@ -281,13 +351,26 @@ async fn walk_ins_made_at_a_station_come_back_to_the_admin() {
     let original = face("portrait-obama.jpg");
     let photo = standard("walk-in");
     station
-        .save_capture(&capture(&walk_in.id, Some(&session.id), &original, &photo, "{}", vec![]))
+        .save_capture(&capture(
+            &walk_in.id,
+            Some(&session.id),
+            &original,
+            &photo,
+            "{}",
+            vec![],
+        ))
         .await
         .unwrap();
     let file = dir.path().join("captures.zip");
-    station.export_captures(&file, &JobControl::new()).await.unwrap();
+    station
+        .export_captures(&file, &JobControl::new())
+        .await
+        .unwrap();
 
-    let result = admin.import_captures(&file, &JobControl::new()).await.unwrap();
+    let result = admin
+        .import_captures(&file, &JobControl::new())
+        .await
+        .unwrap();
     assert_eq!((result.added, result.skipped.len()), (1, 0), "{result:?}");
     let (name, state, flag): (String, String, Option<String>) = sqlx::query_as(
         "SELECT name, state, flag FROM students WHERE collection_code = 'WALKIN20260007'",
@@ -298,10 +381,17 @@ async fn walk_ins_made_at_a_station_come_back_to_the_admin() {
     assert_eq!((name.as_str(), state.as_str()), ("韩梅梅", "submitted"));
     assert!(flag.unwrap().contains("李华"));
     // Twice changes nothing.
-    let again = admin.import_captures(&file, &JobControl::new()).await.unwrap();
+    let again = admin
+        .import_captures(&file, &JobControl::new())
+        .await
+        .unwrap();
     assert_eq!(again.added, 0);
     assert_eq!(
-        count(&admin, "SELECT COUNT(*) FROM students WHERE collection_code = 'WALKIN20260007'").await,
+        count(
+            &admin,
+            "SELECT COUNT(*) FROM students WHERE collection_code = 'WALKIN20260007'"
+        )
+        .await,
         1
     );
 }
@@ -314,7 +404,14 @@ async fn garbage_collection_removes_only_photos_no_record_uses() {
     let original = face("portrait-obama.jpg");
     let kept = standard("kept");
     store
-        .save_capture(&capture(&student, Some(&session.id), &original, &kept, "{}", vec![]))
+        .save_capture(&capture(
+            &student,
+            Some(&session.id),
+            &original,
+            &kept,
+            "{}",
+            vec![],
+        ))
         .await
         .unwrap();
     // A refused save leaves its photos behind (they are written before the check of the
@@ -327,9 +424,15 @@ async fn garbage_collection_removes_only_photos_no_record_uses() {
         .collect_garbage(std::time::Duration::from_secs(3600))
         .await
         .unwrap();
-    assert_eq!(young.removed, 0, "a photo written a moment ago may be a save in flight");
+    assert_eq!(
+        young.removed, 0,
+        "a photo written a moment ago may be a save in flight"
+    );
     assert_eq!(young.too_young, 1);
-    let report = store.collect_garbage(std::time::Duration::ZERO).await.unwrap();
+    let report = store
+        .collect_garbage(std::time::Duration::ZERO)
+        .await
+        .unwrap();
     assert_eq!((report.removed, report.examined), (1, before as u64));
     assert!(!store.blobs().contains(&orphan_hash));
     // Every photo a record names is still there and whole.

@@ -151,11 +151,16 @@ async exports() : Promise<Result<ExportRecord[], UiError>> {
     else return { status: "error", error: e  as any };
 }
 },
-async stationCameras() : Promise<CameraList> {
-    return await TAURI_INVOKE("station_cameras");
+async stationCameras() : Promise<Result<CameraList, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("station_cameras") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 },
 /**
- * The MJPEG resolutions a camera offers (opening it briefly, off the window's thread).
+ * The MJPEG resolutions a camera offers (opening it briefly).
  */
 async cameraModes(id: string, name: string) : Promise<Result<CameraMode[], UiError>> {
     try {
@@ -165,11 +170,21 @@ async cameraModes(id: string, name: string) : Promise<Result<CameraMode[], UiErr
     else return { status: "error", error: e  as any };
 }
 },
-async stationStart(source: StationSource) : Promise<void> {
-    await TAURI_INVOKE("station_start", { source });
+async stationStart(source: StationSource) : Promise<Result<null, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("station_start", { source }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 },
-async stationStop() : Promise<void> {
-    await TAURI_INVOKE("station_stop");
+async stationStop() : Promise<Result<null, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("station_stop") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 },
 async stationStatus() : Promise<StationStatus> {
     return await TAURI_INVOKE("station_status");
@@ -215,9 +230,9 @@ async identify(sessionId: string, text: string) : Promise<Result<Identification,
     else return { status: "error", error: e  as any };
 }
 },
-async addWalkIn(sessionId: string, code: string, name: string) : Promise<Result<StationStudent, UiError>> {
+async addWalkIn(sessionId: string, code: string, name: string, photographer: string) : Promise<Result<StationStudent, UiError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("add_walk_in", { sessionId, code, name }) };
+    return { status: "ok", data: await TAURI_INVOKE("add_walk_in", { sessionId, code, name, photographer }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -236,12 +251,23 @@ async stationCapture() : Promise<Result<CaptureView, UiError>> {
 }
 },
 /**
- * The student agreed: the capture is saved (durably, see `Store::save_capture`) and the
+ * The failed checks the reasons typed so far leave unexplained (core's override rule).
+ */
+async unresolvedChecks(token: string, overrides: CheckOverride[]) : Promise<Result<string[], UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("unresolved_checks", { token, overrides }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The student agreed: the capture is saved durably under the photographer's name, and the
  * source moves on to the next student.
  */
-async stationSave(token: string, studentId: string, sessionId: string, overrides: CheckOverride[], retake: boolean) : Promise<Result<SavedView, UiError>> {
+async stationSave(token: string, studentId: string, sessionId: string, overrides: CheckOverride[], retake: boolean, photographer: string) : Promise<Result<SavedView, UiError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("station_save", { token, studentId, sessionId, overrides, retake }) };
+    return { status: "ok", data: await TAURI_INVOKE("station_save", { token, studentId, sessionId, overrides, retake, photographer }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -311,10 +337,29 @@ export type CameraList = { devices: CameraDevice[];
 message: string | null }
 export type CameraMode = { width: number; height: number; fps: number }
 /**
+ * What a station may do for a student, decided here so the window only shows it.
+ */
+export type CaptureAdmission = 
+/**
+ * No photo yet, or the last one was rejected: take one.
+ */
+"capture" | 
+/**
+ * A photo awaits review: a new one replaces it only when the photographer confirms.
+ */
+"retake_needs_confirmation" | 
+/**
+ * Approved, awaiting the student, intercepted or delivered: no new photo at a station.
+ */
+"closed"
+/**
  * The guide the preview draws, from the photo settings (output pixels).
  */
 export type CaptureGuide = { width: number; height: number; head_top: [number, number]; eye_line: [number, number]; face_width: [number, number] }
 export type CaptureSession = { id: string; school_code: string; name: string; feature_code: string; category: string | null; department: string | null; class_name: string | null; created_at: string; students: number }
+/**
+ * A capture awaiting the student's answer, as the window shows it.
+ */
 export type CaptureView = { token: string; checks: CheckView[]; 
 /**
  * Why no standard photo could be made (no face, unreadable frame).
@@ -331,6 +376,9 @@ export type EducationCategory = "regular" | "adult" | "online" | "open" | "self_
 export type ExportRecord = { id: string; name: string; path: string; filter: string; rows: number; created_at: string }
 export type Facets = { departments: string[]; classes: string[] }
 export type FailureCode = "missing_name" | "missing_key" | "id_precision_lost" | "id_format" | "id_checksum" | "collection_code_format" | "school_code_mismatch" | "unknown_category" | "unknown_level" | "bad_enrolment_year" | "duplicate_in_file" | "duplicate_existing"
+/**
+ * Who the station found for what was typed or scanned.
+ */
 export type Identification = { matches: StationStudent[]; 
 /**
  * The code read, when it matched no one on the roster.
@@ -341,9 +389,13 @@ unknown_code: string | null;
  */
 can_add: boolean; 
 /**
- * A session sheet was scanned: the station moves to that session.
+ * A session sheet or a feature code for another session: the station moves to it.
  */
-session: CaptureSession | null }
+session: CaptureSession | null; 
+/**
+ * What was read, when it was no code, last four or sheet at all.
+ */
+not_a_code: string | null }
 export type ImportFailures = { headers: string[]; failures: StoredFailure[] }
 /**
  * The report `--json` prints and the window shows.
@@ -362,12 +414,20 @@ export type ProgressCounts = { pending: number; submitted: number; rejected: num
  * Why a row was not imported, with a message an administrator can act on.
  */
 export type RowFailure = { row: number; code: FailureCode; message: string }
-export type SavedView = { student: StationStudent; tally: SessionTally }
+export type SavedView = { student: StationStudent; tally: SessionTally | null; 
+/**
+ * False when the student already had a newer photo (kept in their history only).
+ */
+became_photo: boolean }
 export type School = { code: SchoolCode; name: string }
 /**
  * A school code (院校代码): exactly five ASCII digits, e.g. 河北大学 = 10075.
  */
 export type SchoolCode = string
+/**
+ * What the station prints for a session: its feature code and a QR code that switches a
+ * station to it.
+ */
 export type SessionSheet = { session: CaptureSession; school_name: string; 
 /**
  * The sheet's QR code as SVG markup.
@@ -398,6 +458,10 @@ export type StationStatus = { running: boolean; source: string; message: string;
  * A student as the station shows them: enough to call them forward, nothing more.
  */
 export type StationStudent = { id: string; name_masked: string; id_last_four: string | null; collection_code: string | null; state: CollectionState; 
+/**
+ * What the station may do for this student (core's rule, shown by the window).
+ */
+capture: CaptureAdmission; 
 /**
  * Taken at a station as a new record; the admin confirms it.
  */

@@ -528,7 +528,11 @@ async fn run(cli: Cli) -> Result<()> {
                 "已保存 {}（{}）的照片{}",
                 saved.student.name_masked,
                 saved.student.state.display_name(),
-                if saved.became_photo { "" } else { "：已有更新的照片，本张仅存入历史" }
+                if saved.became_photo {
+                    ""
+                } else {
+                    "：已有更新的照片，本张仅存入历史"
+                }
             );
             Ok(())
         }
@@ -552,9 +556,8 @@ async fn station(dir: &Path, cmd: StationCmd) -> Result<()> {
             println!("已导入采集包：新增 {n} 名学生");
         }
         StationCmd::ExportCaptures { output } => {
-            let n =
-                workflows::station_files::export_captures(&store, &output, &JobControl::new())
-                    .await?;
+            let n = workflows::station_files::export_captures(&store, &output, &JobControl::new())
+                .await?;
             println!("已导出 {n} 次采集 → {}", output.display());
         }
         StationCmd::ImportCaptures { file } => {

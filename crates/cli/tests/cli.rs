@@ -1076,7 +1076,14 @@ fn capture_from_a_file_records_the_photographer_and_obeys_the_stations_rules() {
     let photo = face("portrait-obama.jpg");
     // The photographer's name is required.
     let msg = env.refused(&[
-        "capture", &photo, "--session", feature, "--student", &code, "--photographer", " ",
+        "capture",
+        &photo,
+        "--session",
+        feature,
+        "--student",
+        &code,
+        "--photographer",
+        " ",
     ]);
     assert!(msg.contains("摄影师"), "{msg}");
     let saved = env.json(&[
@@ -1094,14 +1101,28 @@ fn capture_from_a_file_records_the_photographer_and_obeys_the_stations_rules() {
     assert_eq!(saved["saved"]["became_photo"], true);
     // A second photo of a submitted student needs --retake.
     let msg = env.refused(&[
-        "capture", &photo, "--session", feature, "--student", &code, "--photographer", "李华",
+        "capture",
+        &photo,
+        "--session",
+        feature,
+        "--student",
+        &code,
+        "--photographer",
+        "李华",
     ]);
     assert!(msg.contains("重拍"), "{msg}");
     // A failed check needs a reason: the turned head fails some checks.
     let turned = face("portrait-obama-turned.jpg");
     let other = pending["students"][1]["collection_code"].as_str().unwrap();
     let msg = env.refused(&[
-        "capture", &turned, "--session", feature, "--student", other, "--photographer", "李华",
+        "capture",
+        &turned,
+        "--session",
+        feature,
+        "--student",
+        other,
+        "--photographer",
+        "李华",
     ]);
     assert!(msg.contains("未说明原因"), "{msg}");
 

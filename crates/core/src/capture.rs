@@ -154,7 +154,10 @@ mod tests {
     #[test]
     fn failed_checks_are_read_from_a_report() {
         let report = r#"{"checks":[{"code":"yaw","passed":false,"score":0.3},{"code":"blur","passed":true}],"error":null}"#;
-        assert_eq!(failed_checks_in_report(report).unwrap(), vec!["yaw".to_string()]);
+        assert_eq!(
+            failed_checks_in_report(report).unwrap(),
+            vec!["yaw".to_string()]
+        );
         assert!(failed_checks_in_report("not json").is_err());
         assert!(failed_checks_in_report("{}").unwrap().is_empty());
     }
@@ -188,7 +191,10 @@ mod tests {
 
     #[test]
     fn photographers_are_named() {
-        assert_eq!(Photographer::parse(" 李华 ").unwrap().actor(), "摄影师：李华");
+        assert_eq!(
+            Photographer::parse(" 李华 ").unwrap().actor(),
+            "摄影师：李华"
+        );
         assert_eq!(
             Photographer::parse(""),
             Err(CaptureInputError::MissingPhotographer)

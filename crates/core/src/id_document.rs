@@ -223,7 +223,10 @@ mod tests {
             level: None,
         };
         let shown = format!("{record:?}");
-        assert!(!shown.contains("14040219910109201X") && !shown.contains("王小明"), "{shown}");
+        assert!(
+            !shown.contains("14040219910109201X") && !shown.contains("王小明"),
+            "{shown}"
+        );
     }
 
     #[test]

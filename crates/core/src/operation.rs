@@ -137,9 +137,8 @@ impl Operation {
         match self {
             Self::SchoolUpserted { school } => ("school", school.code.as_str()),
             Self::FinalConfirmationSet { school_code, .. } => ("school", school_code),
-            Self::RosterImported { import_id, .. } | Self::RosterImportDeleted { import_id, .. } => {
-                ("roster_import", import_id)
-            }
+            Self::RosterImported { import_id, .. }
+            | Self::RosterImportDeleted { import_id, .. } => ("roster_import", import_id),
             Self::PhotoAttached { hash, .. } => ("photo", hash),
             Self::StudentTransitioned { student_id, .. } | Self::WalkInAdded { student_id, .. } => {
                 ("student", student_id)

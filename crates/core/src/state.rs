@@ -244,7 +244,9 @@ impl CollectionState {
         match self.capture_admission() {
             CaptureAdmission::Capture => {}
             CaptureAdmission::RetakeNeedsConfirmation if retake_confirmed => {
-                let to = from.apply(Action::Withdraw, rules).map_err(CaptureRefused::State)?;
+                let to = from
+                    .apply(Action::Withdraw, rules)
+                    .map_err(CaptureRefused::State)?;
                 steps.push((from, Action::Withdraw, to));
                 from = to;
             }
@@ -258,7 +260,9 @@ impl CollectionState {
                 }));
             }
         }
-        let to = from.apply(Action::Submit, rules).map_err(CaptureRefused::State)?;
+        let to = from
+            .apply(Action::Submit, rules)
+            .map_err(CaptureRefused::State)?;
         steps.push((from, Action::Submit, to));
         Ok(steps)
     }
@@ -387,7 +391,11 @@ mod tests {
                 .apply(Action::Withdraw, OFF)
                 .is_ok_and(|s| s.apply(Action::Submit, OFF).is_ok());
             assert_eq!(admission == C::Capture, direct, "{state}");
-            assert_eq!(admission == C::RetakeNeedsConfirmation, after_withdraw, "{state}");
+            assert_eq!(
+                admission == C::RetakeNeedsConfirmation,
+                after_withdraw,
+                "{state}"
+            );
             let plan = state.capture_transitions(true, OFF);
             assert_eq!(plan.is_ok(), admission != C::Closed, "{state}");
         }

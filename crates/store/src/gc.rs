@@ -57,7 +57,11 @@ impl Store {
                 report.bytes += meta.len();
             }
             if report.removed > 0 {
-                tracing::info!(removed = report.removed, bytes = report.bytes, "unused photos removed");
+                tracing::info!(
+                    removed = report.removed,
+                    bytes = report.bytes,
+                    "unused photos removed"
+                );
             }
             Ok(report)
         })

@@ -151,7 +151,10 @@ impl Store {
     }
 
     /// A school's sessions, newest first.
-    pub async fn school_sessions(&self, school_code: &str) -> Result<Vec<CaptureSession>, StoreError> {
+    pub async fn school_sessions(
+        &self,
+        school_code: &str,
+    ) -> Result<Vec<CaptureSession>, StoreError> {
         Ok(sqlx::query_as(concat!(
             session_columns!(),
             " WHERE s.school_code = ? ORDER BY s.created_at DESC, s.id DESC"

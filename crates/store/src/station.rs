@@ -8,9 +8,9 @@
 //! importing either twice changes nothing.
 
 use crate::blobs::{BlobStore, sync_dir};
-use photoroll_core::CheckOverride;
 use crate::{Store, StoreError, now};
 use photoroll_archive::{ArchiveError, ArchiveReader, Limits};
+use photoroll_core::CheckOverride;
 use photoroll_core::JobControl;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -263,7 +263,10 @@ fn validate_pack(pack: &mut StationPack) -> Result<(), StoreError> {
     }
     for s in &mut pack.students {
         if photoroll_core::EducationCategory::parse(&s.category).is_none() {
-            return Err(bad(format!("学生 {}：未知的学历类别 “{}”", s.id, s.category)));
+            return Err(bad(format!(
+                "学生 {}：未知的学历类别 “{}”",
+                s.id, s.category
+            )));
         }
         if let Some(code) = &s.collection_code {
             s.collection_code = Some(
@@ -494,9 +497,9 @@ impl Store {
             if let Some(session) = &c.session_id
                 && self.session(session).await?.is_none()
             {
-                result
-                    .skipped
-                    .push(skip(format!("采集场次 {session} 不在本机：请先导入该场次的名单")));
+                result.skipped.push(skip(format!(
+                    "采集场次 {session} 不在本机：请先导入该场次的名单"
+                )));
                 continue;
             }
             let overrides: Vec<CheckOverride> = match serde_json::from_str(&c.overrides) {

@@ -71,10 +71,9 @@ pub async fn backup(store: &Store, out: &Path, job: &JobControl) -> Result<u64> 
 /// Restores into `dir` (which must be empty), then opens it once so its schema is current.
 pub async fn restore(file: &Path, dir: &Path, job: &JobControl) -> Result<u64> {
     let (file, target, job) = (file.to_path_buf(), dir.to_path_buf(), job.clone());
-    let n = tokio::task::spawn_blocking(move || {
-        photoroll_store::restore_from(&file, &target, &job)
-    })
-    .await??;
+    let n =
+        tokio::task::spawn_blocking(move || photoroll_store::restore_from(&file, &target, &job))
+            .await??;
     Store::open(dir).await?.close().await;
     Ok(n)
 }

@@ -91,8 +91,8 @@ pub async fn session_sheet(store: &Store, session_id: &str) -> Result<SessionShe
         .map(|s| s.name)
         .unwrap_or_default();
     let payload = session_sheet_payload(&session.school_code, &session.feature_code);
-    let qr_svg = photoroll_qr::svg_with_code(&payload)
-        .map_err(|e| WorkflowError::Capture(e.to_string()))?;
+    let qr_svg =
+        photoroll_qr::svg_with_code(&payload).map_err(|e| WorkflowError::Capture(e.to_string()))?;
     Ok(SessionSheet {
         session,
         school_name,
@@ -125,7 +125,10 @@ pub async fn identify(store: &Store, session_id: &str, text: &str) -> Result<Ide
         Typed::SessionSheet {
             school,
             feature_code,
-        } => match store.session_by_feature_code(&school, &feature_code).await? {
+        } => match store
+            .session_by_feature_code(&school, &feature_code)
+            .await?
+        {
             Some(found) => Identification {
                 session: Some(found),
                 ..Default::default()
