@@ -9,7 +9,8 @@ use photoroll_core::CheckOverride;
 use photoroll_imaging::spec::PhotoSpec;
 use photoroll_store::{CaptureSession, SessionTally, StationStudent};
 use photoroll_workflows::{
-    CaptureView, Identification, SavedView, SessionRequest, SessionSheet, sessions, station_files,
+    Agreement, CaptureView, Identification, SavedView, SessionRequest, SessionSheet, sessions,
+    station_files,
 };
 use serde::Serialize;
 use std::path::PathBuf;
@@ -158,11 +159,13 @@ pub async fn station_save(
         .save(
             &state.store,
             &token,
-            &student_id,
-            Some(&session_id),
-            overrides,
-            retake,
-            &photographer,
+            Agreement {
+                student_id: &student_id,
+                session_id: Some(&session_id),
+                overrides,
+                retake,
+                photographer: &photographer,
+            },
         )
         .await?;
     if let Some(s) = state.camera.station() {

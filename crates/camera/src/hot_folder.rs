@@ -24,6 +24,9 @@ struct Candidate {
     settled: Option<Arc<Vec<u8>>>,
 }
 
+/// A shot's path and its whole, settled bytes.
+type SettledShot = (PathBuf, Arc<Vec<u8>>);
+
 pub struct HotFolderSource {
     folder: PathBuf,
     settle: Duration,
@@ -94,7 +97,7 @@ impl HotFolderSource {
     }
 
     /// Takes in what the watcher saw, then returns the newest complete shot not yet taken.
-    fn newest_complete(&mut self) -> Result<Option<(PathBuf, Arc<Vec<u8>>)>, CameraError> {
+    fn newest_complete(&mut self) -> Result<Option<SettledShot>, CameraError> {
         while let Ok(event) = self.events.try_recv() {
             let event = event.map_err(|e| folder_error(&self.folder, e))?;
             for path in event.paths {

@@ -510,17 +510,15 @@ async fn run(cli: Cli) -> Result<()> {
                 std::fs::read(&photo).with_context(|| format!("读取 {}", photo.display()))?;
             let store = open(&dir).await?;
             let desk = workflows::CaptureDesk::default();
-            let (view, saved) = workflows::capture::capture_file(
-                &store,
-                &desk,
-                &session,
-                &student,
-                bytes,
+            let agreement = workflows::Agreement {
+                student_id: "",
+                session_id: Some(&session),
                 overrides,
                 retake,
-                &photographer,
-            )
-            .await?;
+                photographer: &photographer,
+            };
+            let (view, saved) =
+                workflows::capture::capture_file(&store, &desk, &student, bytes, agreement).await?;
             if json {
                 return print_json(&serde_json::json!({ "capture": view, "saved": saved }));
             }

@@ -51,6 +51,18 @@ struct PendingCapture {
     failed: Vec<String>,
 }
 
+/// The student's yes to the waiting capture, with what the photographer decided.
+#[derive(Debug, Clone)]
+pub struct Agreement<'a> {
+    pub student_id: &'a str,
+    pub session_id: Option<&'a str>,
+    /// Failed checks accepted, each with its written reason.
+    pub overrides: Vec<CheckOverride>,
+    /// The photographer confirmed replacing a photo awaiting review.
+    pub retake: bool,
+    pub photographer: &'a str,
+}
+
 /// The photo pipeline (its models load once) and the one capture waiting for an answer.
 #[derive(Default)]
 pub struct CaptureDesk {
@@ -152,12 +164,15 @@ impl CaptureDesk {
         &self,
         store: &Store,
         token: &str,
-        student_id: &str,
-        session_id: Option<&str>,
-        overrides: Vec<CheckOverride>,
-        retake: bool,
-        photographer: &str,
+        agreement: Agreement<'_>,
     ) -> Result<SavedView> {
+        let Agreement {
+            student_id,
+            session_id,
+            overrides,
+            retake,
+            photographer,
+        } = agreement;
         let photographer = Photographer::parse(photographer)?;
         let pending = self
             .pending()
@@ -202,18 +217,19 @@ impl CaptureDesk {
     }
 }
 
-/// `photoroll capture`: one photo from a file for the student `who` identifies in a session,
-/// through the same steps as the window (identify, examine, save).
+/// `photoroll capture`: one photo from a file for the student `who` (a collection code or the
+/// ID's last four) identifies in a session, through the same steps as the window (identify,
+/// examine, save). `agreement.student_id` is ignored: `who` finds the student.
 pub async fn capture_file(
     store: &Store,
     desk: &CaptureDesk,
-    session_id: &str,
     who: &str,
     photo: Vec<u8>,
-    overrides: Vec<CheckOverride>,
-    retake: bool,
-    photographer: &str,
+    agreement: Agreement<'_>,
 ) -> Result<(CaptureView, SavedView)> {
+    let Some(session_id) = agreement.session_id else {
+        return refused("bad_session", "请指定采集场次");
+    };
     let session = crate::sessions::find_session(store, session_id).await?;
     let found = crate::sessions::identify(store, &session.id, who).await?;
     let student = match found.matches.as_slice() {
@@ -234,11 +250,11 @@ pub async fn capture_file(
         .save(
             store,
             &view.token,
-            &student.id,
-            Some(&session.id),
-            overrides,
-            retake,
-            photographer,
+            Agreement {
+                student_id: &student.id,
+                session_id: Some(&session.id),
+                ..agreement
+            },
         )
         .await?;
     Ok((view, saved))

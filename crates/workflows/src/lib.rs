@@ -10,6 +10,6 @@ pub mod roster;
 pub mod sessions;
 pub mod station_files;
 
-pub use capture::{CaptureDesk, CaptureView, CheckView, SavedView};
+pub use capture::{Agreement, CaptureDesk, CaptureView, CheckView, SavedView};
 pub use error::{Result, WorkflowError, store_refusal};
 pub use sessions::{Identification, SessionRequest, SessionSheet};
