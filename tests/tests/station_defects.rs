@@ -33,6 +33,18 @@ async fn demo_with_session(dir: &std::path::Path) -> (Store, photoroll_store::Ca
     (store, session)
 }
 
+/// The demo school at the admin's with a session, and a station that took its pack in.
+async fn admin_and_station(
+    dir: &std::path::Path,
+) -> (Store, Store, photoroll_store::CaptureSession) {
+    let (admin, session) = demo_with_session(&dir.join("admin")).await;
+    let pack = dir.join("pack.zip");
+    admin.export_pack(&session.id, &pack).await.unwrap();
+    let station = Store::open(&dir.join("station")).await.unwrap();
+    station.import_pack(&pack).await.unwrap();
+    (admin, station, session)
+}
+
 async fn pending_ids(store: &Store, n: i64) -> Vec<String> {
     sqlx::query_scalar(
         "SELECT id FROM students WHERE state = 'pending' AND import_id IS NOT NULL ORDER BY id LIMIT ?",
@@ -156,11 +168,7 @@ async fn a_roster_whose_students_are_in_a_session_can_be_deleted() {
 #[tokio::test]
 async fn a_late_older_capture_never_replaces_a_newer_photo() {
     let dir = tempfile::tempdir().unwrap();
-    let (admin, session) = demo_with_session(&dir.path().join("admin")).await;
-    let pack = dir.path().join("pack.zip");
-    admin.export_pack(&session.id, &pack).await.unwrap();
-    let station = Store::open(&dir.path().join("station")).await.unwrap();
-    station.import_pack(&pack).await.unwrap();
+    let (admin, station, session) = admin_and_station(dir.path()).await;
     let student = pending_ids(&admin, 1).await.remove(0);
 
     // The station shoots first (older), the admin's own station later (newer).
@@ -236,11 +244,7 @@ async fn a_late_older_capture_never_replaces_a_newer_photo() {
 #[tokio::test]
 async fn imported_captures_obey_the_override_rule_and_unknown_sessions_do_not_stop_the_rest() {
     let dir = tempfile::tempdir().unwrap();
-    let (admin, session) = demo_with_session(&dir.path().join("admin")).await;
-    let pack = dir.path().join("pack.zip");
-    admin.export_pack(&session.id, &pack).await.unwrap();
-    let station = Store::open(&dir.path().join("station")).await.unwrap();
-    station.import_pack(&pack).await.unwrap();
+    let (admin, station, session) = admin_and_station(dir.path()).await;
     let ids = pending_ids(&admin, 3).await;
     let original = face("portrait-obama.jpg");
     let failed = r#"{"checks":[{"code":"yaw","passed":false}]}"#;
@@ -338,11 +342,7 @@ async fn imported_captures_obey_the_override_rule_and_unknown_sessions_do_not_st
 #[tokio::test]
 async fn walk_ins_made_at_a_station_come_back_to_the_admin() {
     let dir = tempfile::tempdir().unwrap();
-    let (admin, session) = demo_with_session(&dir.path().join("admin")).await;
-    let pack = dir.path().join("pack.zip");
-    admin.export_pack(&session.id, &pack).await.unwrap();
-    let station = Store::open(&dir.path().join("station")).await.unwrap();
-    station.import_pack(&pack).await.unwrap();
+    let (admin, station, session) = admin_and_station(dir.path()).await;
     station.set_allow_walk_ins("99001", true).await.unwrap();
     let walk_in = add_walk_in(&station, &session.id, "walkin20260007", "韩梅梅", "李华")
         .await
