@@ -3,7 +3,7 @@
 // (PSS of the app and all its WebKit processes) against a blank Tauri window's in the same run
 // (src-tauri/examples/blank.rs: same dependencies and config, an empty page), and the binary's size.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,7 +32,8 @@ const report = JSON.parse(
 );
 if (report.imported < STUDENTS - 10) throw new Error(`only ${report.imported} imported`);
 
-const profile = isolatedProfile(work, data);
+// BENCH_APP_ENV='{"MALLOC_ARENA_MAX":"2"}' adds variables to both apps' environment (experiments).
+const profile = { ...isolatedProfile(work, data), ...JSON.parse(process.env.BENCH_APP_ENV ?? "{}") };
 const { driver, base } = await startDriver(driverBin, profile, ["ignore", "ignore", "inherit"]);
 
 // Idle memory is PSS (proportional set size: shared pages split between the processes that map
@@ -103,10 +104,26 @@ function pssByMapping(pids) {
   return out;
 }
 
+/**
+ * Other live processes that map WebKitGTK: PSS splits shared library pages with them, so the
+ * figures come out low while another WebKit app (someone's test, a browser) runs.
+ */
+function otherWebKitProcesses(tree) {
+  const others = [];
+  for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d) && !tree.includes(Number(d)))) {
+    try {
+      if (readFileSync(`/proc/${p}/maps`, "utf8").includes("libwebkit2gtk")) others.push(Number(p));
+    } catch {}
+  }
+  return others;
+}
+
 /** Total PSS of `exePath`'s process tree and a line per process, or null off Linux. */
 function idleMemory(exePath) {
   const pids = processTree(exePath);
   if (!pids) return null;
+  const others = otherWebKitProcesses(pids);
+  if (others.length) console.warn(`  warning: other processes map WebKitGTK (${others.join(", ")}): shared pages are split with them, PSS reads low`);
   const mb = (p, f) => (pssKb(p, f) / 1024).toFixed(0);
   const lines = pids.map((p) => {
     let name = "?";
@@ -209,4 +226,6 @@ try {
 } finally {
   if (s) await s.quit().catch(() => {});
   driver.kill();
+  // The 100,000 students' data folder (~170 MB); BENCH_KEEP=1 keeps it for a closer look.
+  if (!process.env.BENCH_KEEP) rmSync(work, { recursive: true, force: true });
 }
