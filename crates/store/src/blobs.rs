@@ -49,19 +49,10 @@ impl BlobStore {
             }
             return Ok(hash);
         }
-        let dir = path.parent().expect("blob paths have a parent");
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
-        let tmp_dir = self.root.join("tmp");
-        let mut tmp =
-            tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| StoreError::io(&tmp_dir, e))?;
+        let mut tmp = self.temp_file()?;
         tmp.write_all(bytes)
             .map_err(|e| StoreError::io(tmp.path(), e))?;
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| StoreError::io(tmp.path(), e))?;
-        tmp.persist(&path)
-            .map_err(|e| StoreError::io(&path, e.error))?;
-        sync_dir(dir);
+        self.persist_temp(tmp, &hash)?;
         Ok(hash)
     }
 
