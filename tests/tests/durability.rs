@@ -61,6 +61,7 @@ async fn capture_saving_child() {
                 },
                 actor: "采集员",
                 retake: state == "submitted",
+                source: Default::default(),
             })
             .await
             .unwrap();
@@ -247,6 +248,7 @@ async fn a_retake_withdraws_the_old_photo_and_keeps_both_in_history() {
             overrides: Vec::new(),
             actor: "采集员",
             retake: false,
+            source: Default::default(),
         })
         .await
         .unwrap();
@@ -264,6 +266,7 @@ async fn a_retake_withdraws_the_old_photo_and_keeps_both_in_history() {
         }],
         actor: "采集员",
         retake: false,
+        source: Default::default(),
     };
     // Without the photographer's confirmation a submitted student is not photographed over.
     let refused = store.save_capture(&second).await.unwrap_err();

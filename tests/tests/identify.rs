@@ -242,6 +242,7 @@ async fn the_tally_counts_students_done_and_captures_this_hour() {
                     overrides: vec![],
                     actor: "station",
                     retake,
+                    source: Default::default(),
                 })
                 .await
                 .unwrap()

@@ -128,6 +128,7 @@ async fn a_session_goes_to_a_station_and_its_captures_come_back_once() {
                 },
                 actor: "采集员甲",
                 retake: false,
+                source: Default::default(),
             })
             .await
             .unwrap();

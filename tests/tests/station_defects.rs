@@ -79,6 +79,7 @@ fn capture<'a>(
         overrides,
         actor: "摄影师：李华",
         retake: true,
+        source: Default::default(),
     }
 }
 

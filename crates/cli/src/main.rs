@@ -9,6 +9,7 @@ mod bench_preview;
 mod bench_qr;
 mod photo;
 mod qr;
+mod review;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -102,6 +103,12 @@ enum Command {
     /// Station packs: a session's students out to a capture station, its captures back.
     #[command(subcommand)]
     Station(StationCmd),
+    /// Review (审核): the queue, approve, reject, withdraw, final confirmation, reasons.
+    #[command(subcommand)]
+    Review(review::ReviewCmd),
+    /// One student's record and history.
+    #[command(subcommand)]
+    Student(review::StudentCmd),
     /// Collection-code QR codes: read them from a still image.
     #[command(subcommand)]
     Qr(qr::QrCmd),
@@ -121,6 +128,14 @@ enum SchoolCmd {
     },
     /// List schools.
     List,
+    /// Review settings: final confirmation (最终确认) and its deadline in days.
+    Set {
+        code: String,
+        #[arg(long, value_parser = ["on", "off"])]
+        final_confirmation: Option<String>,
+        #[arg(long)]
+        confirm_days: Option<i64>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -233,10 +248,20 @@ enum ExportCmd {
         #[command(flatten)]
         filter: FilterArgs,
     },
-    /// Past exports, newest first.
+    /// Past exports, newest first (id, time, name, rows, file).
     History {
         #[arg(long)]
         json: bool,
+    },
+    /// Run a past export again: its filter over the students as they are now, to a new file.
+    Again {
+        /// The export's id, as `export history` shows it.
+        id: String,
+        #[arg(short, long)]
+        output: PathBuf,
+        /// The new export's name in the history (default: the file name).
+        #[arg(long)]
+        name: Option<String>,
     },
 }
 
@@ -390,6 +415,32 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::School(SchoolCmd::Set {
+            code,
+            final_confirmation,
+            confirm_days,
+        }) => {
+            let store = open(&dir).await?;
+            let settings = workflows::review::set_school(
+                &store,
+                &code,
+                final_confirmation.map(|v| v == "on"),
+                confirm_days,
+            )
+            .await?;
+            println!(
+                "{code}：最终确认 {}，自动确认期限 {} 天",
+                if settings.final_confirmation {
+                    "开"
+                } else {
+                    "关"
+                },
+                settings.confirm_days
+            );
+            Ok(())
+        }
+        Command::Review(cmd) => review::run(&dir, cmd).await,
+        Command::Student(cmd) => review::student(&dir, cmd).await,
         Command::Roster(cmd) => roster(&dir, cmd).await,
         Command::Progress {
             filter,
@@ -456,8 +507,24 @@ async fn run(cli: Cli) -> Result<()> {
                 return print_json(&exports);
             }
             for e in exports {
-                println!("{}\t{}\t{} 人\t{}", e.created_at, e.name, e.rows, e.path);
+                println!(
+                    "{}\t{}\t{}\t{} 人\t{}",
+                    e.id, e.created_at, e.name, e.rows, e.path
+                );
             }
+            Ok(())
+        }
+        Command::Export(ExportCmd::Again { id, output, name }) => {
+            let store = open(&dir).await?;
+            let rec = workflows::roster::rerun_export(
+                &store,
+                &id,
+                &output,
+                name.as_deref(),
+                &JobControl::new(),
+            )
+            .await?;
+            println!("已按原筛选条件导出 {} 人到 {}", rec.rows, rec.path);
             Ok(())
         }
         Command::Backup { output } => {

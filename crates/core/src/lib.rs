@@ -13,6 +13,7 @@ pub mod identify;
 pub mod job;
 pub mod operation;
 pub mod password;
+pub mod review;
 pub mod roster;
 pub mod school;
 pub mod state;
@@ -31,6 +32,9 @@ pub use contract::{Contract, ContractState};
 pub use id_document::{DocumentKind, IdDocument, IdError, mask_name};
 pub use job::{Cancelled, JobControl};
 pub use operation::{OPERATION_VERSION, Operation, OutboxEntry};
+pub use review::{
+    DecisionRefused, RejectReason, ReviewInputError, Reviewer, check_judged_photo, undo_decision,
+};
 pub use school::{School, SchoolCode};
 pub use state::{
     Action, CaptureAdmission, CaptureRefused, CollectionState, TransitionError, TransitionRules,

@@ -74,6 +74,9 @@ pub enum Operation {
         /// The photo the decision judged.
         photo_hash: Option<String>,
         reason: Option<String>,
+        /// The reject-reason catalogue's key, for a rejection.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason_key: Option<String>,
         at: String,
     },
     SessionCreated {
@@ -98,6 +101,14 @@ pub enum Operation {
         actor: String,
         at: String,
     },
+    ConfirmDaysSet {
+        school_code: String,
+        days: i64,
+    },
+    /// The whole reject-reason catalogue after an edit (it is small; the last edit wins).
+    RejectReasonsChanged {
+        reasons: Vec<crate::RejectReason>,
+    },
     CaptureSaved {
         capture_id: String,
         student_id: String,
@@ -105,6 +116,9 @@ pub enum Operation {
         original_hash: String,
         standard_hash: String,
         overrides: Vec<CheckOverride>,
+        /// `station`, or `import` for 照片导入 (failed checks kept for the reviewer).
+        #[serde(default = "station_source")]
+        source: String,
         actor: String,
         /// The capture withdrew a submitted photo first.
         retake: bool,
@@ -114,6 +128,10 @@ pub enum Operation {
         state: CollectionState,
         taken_at: String,
     },
+}
+
+fn station_source() -> String {
+    "station".into()
 }
 
 impl Operation {
@@ -129,6 +147,8 @@ impl Operation {
             Self::SessionCreated { .. } => "session_created",
             Self::WalkInAdded { .. } => "walk_in_added",
             Self::CaptureSaved { .. } => "capture_saved",
+            Self::ConfirmDaysSet { .. } => "confirm_days_set",
+            Self::RejectReasonsChanged { .. } => "reject_reasons_changed",
         }
     }
 
@@ -136,7 +156,9 @@ impl Operation {
     pub fn entity(&self) -> (&'static str, &str) {
         match self {
             Self::SchoolUpserted { school } => ("school", school.code.as_str()),
-            Self::FinalConfirmationSet { school_code, .. } => ("school", school_code),
+            Self::FinalConfirmationSet { school_code, .. }
+            | Self::ConfirmDaysSet { school_code, .. } => ("school", school_code),
+            Self::RejectReasonsChanged { .. } => ("reject_reasons", "catalogue"),
             Self::RosterImported { import_id, .. }
             | Self::RosterImportDeleted { import_id, .. } => ("roster_import", import_id),
             Self::PhotoAttached { hash, .. } => ("photo", hash),
@@ -163,6 +185,7 @@ mod tests {
             actor: "审核员".into(),
             photo_hash: Some("ab".repeat(32)),
             reason: None,
+            reason_key: None,
             at: "2026-12-01T00:00:00.000Z".into(),
         };
         let json = serde_json::to_value(OutboxEntry::new(op.clone())).unwrap();

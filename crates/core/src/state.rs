@@ -33,6 +33,9 @@ pub enum Action {
     RejectRetake,
     Deliver,
     DeliveryFailed,
+    /// A reviewer takes back their last decision before it synced: back to the state before
+    /// it (see `review::undo_decision`). Not a row of the table: it only ever reverses one.
+    Undo,
 }
 
 impl CollectionState {
@@ -86,7 +89,7 @@ impl CollectionState {
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Self::Submit,
         Self::Withdraw,
         Self::Reject,
@@ -99,6 +102,7 @@ impl Action {
         Self::RejectRetake,
         Self::Deliver,
         Self::DeliveryFailed,
+        Self::Undo,
     ];
 
     pub fn id(self) -> &'static str {
@@ -115,6 +119,7 @@ impl Action {
             Self::RejectRetake => "reject_retake",
             Self::Deliver => "deliver",
             Self::DeliveryFailed => "delivery_failed",
+            Self::Undo => "undo",
         }
     }
 
@@ -132,6 +137,7 @@ impl Action {
             Self::RejectRetake => "驳回重拍",
             Self::Deliver => "上网成功",
             Self::DeliveryFailed => "上网失败",
+            Self::Undo => "撤销审核",
         }
     }
 
@@ -363,8 +369,8 @@ mod tests {
                 }
             }
         }
-        // 7 states × 12 actions = 84 pairs, 13 distinct allowed pairs, each tried under both rules.
-        assert_eq!(errors, (84 - 13) * 2);
+        // 7 states × 13 actions = 91 pairs, 13 distinct allowed pairs, each tried under both rules.
+        assert_eq!(errors, (91 - 13) * 2);
     }
 
     #[test]

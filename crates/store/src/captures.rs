@@ -10,6 +10,26 @@ use crate::{Store, StoreError, now, outbox};
 use photoroll_core::{CheckOverride, Operation, TransitionRules};
 use serde::Serialize;
 
+/// Where a capture comes from, which decides how its failed checks are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CaptureSource {
+    /// Taken at a station: every failed check needs the photographer's written reason.
+    #[default]
+    Station,
+    /// 照片导入 (a studio's folder, mailed photos, another system's zip): nobody was there to
+    /// override, so failed checks are kept with the capture for the reviewer to judge.
+    Import,
+}
+
+impl CaptureSource {
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Station => "station",
+            Self::Import => "import",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewCapture<'a> {
     pub student_id: &'a str,
@@ -24,6 +44,7 @@ pub struct NewCapture<'a> {
     /// The student already has a submitted photo and the photographer confirmed a retake: the
     /// old one is withdrawn (and kept in history) before the new one is submitted.
     pub retake: bool,
+    pub source: CaptureSource,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -34,6 +55,13 @@ pub struct SavedCapture {
     pub state: String,
     /// False when the student already had a newer photo: this one went to their history only.
     pub became_photo: bool,
+}
+
+/// The stored names of a capture's two photos and its failed checks (JSON).
+struct Hashes<'a> {
+    original: &'a str,
+    standard: &'a str,
+    failed_checks: &'a str,
 }
 
 impl Store {
@@ -51,10 +79,13 @@ impl Store {
     ) -> Result<SavedCapture, StoreError> {
         // The station's rule, run again wherever a capture comes from.
         let failed = photoroll_core::failed_checks_in_report(&capture.report)?;
-        let unresolved = photoroll_core::unresolved_checks(&failed, &capture.overrides);
-        if !unresolved.is_empty() {
-            return Err(StoreError::UnresolvedChecks(unresolved));
+        if capture.source == CaptureSource::Station {
+            let unresolved = photoroll_core::unresolved_checks(&failed, &capture.overrides);
+            if !unresolved.is_empty() {
+                return Err(StoreError::UnresolvedChecks(unresolved));
+            }
         }
+        let failed = serde_json::to_string(&failed)?;
         let _blobs_in_use = self.blob_writes().read().await;
         let original_hash = self.blobs().put(capture.original)?;
         let standard_hash = self.blobs().put(capture.standard)?;
@@ -63,7 +94,17 @@ impl Store {
             .execute(&mut *conn)
             .await?;
         let result = self
-            .save_capture_on(&mut conn, capture, &original_hash, &standard_hash, id, at)
+            .save_capture_on(
+                &mut conn,
+                capture,
+                Hashes {
+                    original: &original_hash,
+                    standard: &standard_hash,
+                    failed_checks: &failed,
+                },
+                id,
+                at,
+            )
             .await;
         sqlx::query("PRAGMA synchronous = NORMAL")
             .execute(&mut *conn)
@@ -75,12 +116,16 @@ impl Store {
         &self,
         conn: &mut sqlx::SqliteConnection,
         capture: &NewCapture<'_>,
-        original_hash: &str,
-        standard_hash: &str,
+        hashes: Hashes<'_>,
         id: &str,
         at: &str,
     ) -> Result<SavedCapture, StoreError> {
         use sqlx::Connection;
+        let Hashes {
+            original: original_hash,
+            standard: standard_hash,
+            failed_checks,
+        } = hashes;
         let mut tx = conn.begin().await?;
         let row: Option<(String, bool, Option<String>)> = sqlx::query_as(
             "SELECT s.state, sc.final_confirmation,
@@ -117,8 +162,8 @@ impl Store {
         }
         let overrides = serde_json::to_string(&capture.overrides)?;
         sqlx::query(
-            "INSERT INTO captures (id, student_id, session_id, original_hash, standard_hash, report, overrides, actor, taken_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO captures (id, student_id, session_id, original_hash, standard_hash, report, overrides, actor, taken_at, source, failed_checks)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(id)
         .bind(capture.student_id)
@@ -129,7 +174,29 @@ impl Store {
         .bind(&overrides)
         .bind(capture.actor)
         .bind(at)
+        .bind(capture.source.id())
+        .bind(failed_checks)
         .execute(&mut *tx)
+        .await?;
+        let to = steps.last().map_or(from, |&(_, _, after)| after);
+        // The capture's one operation carries its transitions; they name it in the history.
+        let op_id = outbox::append(
+            &mut tx,
+            Operation::CaptureSaved {
+                capture_id: id.to_string(),
+                student_id: capture.student_id.to_string(),
+                session_id: capture.session_id.map(str::to_string),
+                original_hash: original_hash.to_string(),
+                standard_hash: standard_hash.to_string(),
+                overrides: capture.overrides.clone(),
+                source: capture.source.id().to_string(),
+                actor: capture.actor.to_string(),
+                retake: steps.len() > 1,
+                became_photo,
+                state: to,
+                taken_at: at.to_string(),
+            },
+        )
         .await?;
         let reason = (!capture.overrides.is_empty()).then(|| {
             capture
@@ -139,7 +206,6 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join("; ")
         });
-        let mut to = from;
         for &(before, action, after) in &steps {
             let submit = action == photoroll_core::Action::Submit;
             record_transition(
@@ -156,15 +222,16 @@ impl Store {
                     } else {
                         Some("重拍")
                     },
+                    reason_key: None,
                     at,
                 },
+                &op_id,
             )
             .await?;
-            to = after;
         }
         if became_photo {
             sqlx::query(
-                "UPDATE students SET state = ?, photo_hash = ?, updated_at = ? WHERE id = ?",
+                "UPDATE students SET state = ?, photo_hash = ?, state_reason = NULL, updated_at = ? WHERE id = ?",
             )
             .bind(to.id())
             .bind(standard_hash)
@@ -173,23 +240,6 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        outbox::append(
-            &mut tx,
-            Operation::CaptureSaved {
-                capture_id: id.to_string(),
-                student_id: capture.student_id.to_string(),
-                session_id: capture.session_id.map(str::to_string),
-                original_hash: original_hash.to_string(),
-                standard_hash: standard_hash.to_string(),
-                overrides: capture.overrides.clone(),
-                actor: capture.actor.to_string(),
-                retake: steps.len() > 1,
-                became_photo,
-                state: to,
-                taken_at: at.to_string(),
-            },
-        )
-        .await?;
         tx.commit().await?;
         Ok(SavedCapture {
             id: id.to_string(),

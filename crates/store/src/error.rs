@@ -45,6 +45,14 @@ pub enum StoreError {
     RestoreTargetNotEmpty(PathBuf),
     #[error(transparent)]
     Cancelled(#[from] photoroll_core::Cancelled),
+    #[error(transparent)]
+    Decision(#[from] photoroll_core::DecisionRefused),
+    #[error(transparent)]
+    ReviewInput(#[from] photoroll_core::ReviewInputError),
+    #[error("驳回原因“{0}”不在原因目录中：请在 设置 → 驳回原因 中查看")]
+    UnknownReason(String),
+    #[error("找不到审核记录 {0}")]
+    UnknownTransition(i64),
 }
 
 impl StoreError {

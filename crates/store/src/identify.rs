@@ -5,7 +5,9 @@
 //! What the typed text means is core's (`photoroll_core::identify`); this module only looks up.
 
 use crate::{Store, StoreError, now, outbox};
-use photoroll_core::{CaptureAdmission, CollectionState, Operation, WalkIn, mask_name};
+use photoroll_core::{
+    CaptureAdmission, CollectionState, EducationCategory, Level, Operation, WalkIn, mask_name,
+};
 use serde::Serialize;
 
 /// A student as the station shows them: enough to call them forward, nothing more.
@@ -16,11 +18,17 @@ pub struct StationStudent {
     pub name_masked: String,
     pub id_last_four: Option<String>,
     pub collection_code: Option<String>,
+    /// One person may hold several records (a 专科 and a 专升本): the category and level tell
+    /// the photographer which one a list of matches offers.
+    pub category: EducationCategory,
+    pub level: Option<Level>,
     pub state: CollectionState,
     /// What the station may do for this student (core's rule, shown by the window).
     pub capture: CaptureAdmission,
     /// Taken at a station as a new record; the admin confirms it.
     pub flagged: bool,
+    /// Why the last photo was rejected, shown to the photographer before the retake.
+    pub state_reason: Option<String>,
 }
 
 /// A session's progress at the station.
@@ -41,8 +49,11 @@ struct Row {
     name: String,
     id_last_four: Option<String>,
     collection_code: Option<String>,
+    category: String,
+    level: Option<String>,
     state: String,
     flag: Option<String>,
+    state_reason: Option<String>,
 }
 
 impl Row {
@@ -53,9 +64,16 @@ impl Row {
             id: self.id,
             id_last_four: self.id_last_four,
             collection_code: self.collection_code,
+            category: crate::roster::stored_category(&self.category)?,
+            level: self
+                .level
+                .as_deref()
+                .map(crate::roster::stored_level)
+                .transpose()?,
             state,
             capture: state.capture_admission(),
             flagged: self.flag.is_some(),
+            state_reason: self.state_reason,
         })
     }
 }
@@ -63,7 +81,7 @@ impl Row {
 /// The columns of [`Row`], for `concat!` (sqlx takes only static SQL).
 macro_rules! columns {
     () => {
-        "st.id, st.name, st.id_last_four, st.collection_code, st.state, st.flag"
+        "st.id, st.name, st.id_last_four, st.collection_code, st.category, st.level, st.state, st.flag, st.state_reason"
     };
 }
 

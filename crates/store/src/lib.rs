@@ -9,6 +9,7 @@ mod gc;
 mod identify;
 mod outbox;
 mod progress;
+mod review;
 mod roster;
 mod sessions;
 mod station;
@@ -16,12 +17,16 @@ mod students;
 
 pub use backup::{backup_to, restore_from};
 pub use blobs::{BlobStore, is_blob_name};
-pub use captures::{NewCapture, SavedCapture};
+pub use captures::{CaptureSource, NewCapture, SavedCapture};
 pub use error::StoreError;
 pub use gc::GcReport;
 pub use identify::{SessionTally, StationStudent};
 pub use outbox::OutboxOp;
 pub use progress::{ExportRecord, ProgressCounts, StudentFilter, StudentRow};
+pub use review::{
+    BulkOutcome, CaptureInfo, CheckResult, ChecksFilter, Decided, Decision, QueueEntry,
+    ReviewDetail, ReviewFilter, SchoolSettings, Skipped, refusal_code,
+};
 pub use roster::{ImportSummary, ImportWriter, NewImport, StoredFailure};
 pub use sessions::{CaptureSession, NewSession};
 pub use station::{
@@ -136,12 +141,14 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store {
+        let store = Store {
             pool,
             blobs,
             dir: dir.to_path_buf(),
             blob_writes: Default::default(),
-        })
+        };
+        store.seed_reject_reasons().await?;
+        Ok(store)
     }
 
     pub fn dir(&self) -> &Path {

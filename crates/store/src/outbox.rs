@@ -25,10 +25,11 @@ impl OutboxOp {
     }
 }
 
+/// Appends an operation; returns its id (what a push is idempotent by).
 pub(crate) async fn append(
     tx: &mut Transaction<'_, Sqlite>,
     operation: Operation,
-) -> Result<(), StoreError> {
+) -> Result<String, StoreError> {
     let (entity, entity_id) = operation.entity();
     let (entity, entity_id, name) = (entity, entity_id.to_string(), operation.name());
     let payload = serde_json::to_string(&OutboxEntry::new(operation))?;
@@ -42,9 +43,10 @@ pub(crate) async fn append_json(
     entity_id: &str,
     op: &str,
     payload: String,
-) -> Result<(), StoreError> {
+) -> Result<String, StoreError> {
+    let op_id = uuid::Uuid::new_v4().to_string();
     sqlx::query("INSERT INTO outbox (op_id, entity, entity_id, op, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(&op_id)
         .bind(entity)
         .bind(entity_id)
         .bind(op)
@@ -52,7 +54,7 @@ pub(crate) async fn append_json(
         .bind(crate::now())
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    Ok(op_id)
 }
 
 impl crate::Store {

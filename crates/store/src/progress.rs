@@ -42,6 +42,8 @@ pub struct StudentRow {
     pub photo_hash: Option<String>,
     /// Why the admin should look at this record (e.g. added at a capture station).
     pub flag: Option<String>,
+    /// What the student is told about their state (a rejection's reason).
+    pub state_reason: Option<String>,
 }
 
 /// Counts per state, every state present (zero included), plus the total.
@@ -84,6 +86,8 @@ impl ProgressCounts {
     }
 }
 
+/// An export in the history: the name the user gave it (or the file name), where it went, and
+/// the filter it ran (JSON of a [`StudentFilter`]) so it can be run again.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ExportRecord {
@@ -96,7 +100,7 @@ pub struct ExportRecord {
 }
 
 #[derive(sqlx::FromRow)]
-struct RawStudent {
+pub(crate) struct RawStudent {
     id: String,
     school_code: String,
     name: String,
@@ -115,6 +119,7 @@ struct RawStudent {
     state: String,
     photo_hash: Option<String>,
     flag: Option<String>,
+    state_reason: Option<String>,
 }
 
 impl From<RawStudent> for StudentRow {
@@ -138,6 +143,7 @@ impl From<RawStudent> for StudentRow {
             state: r.state,
             photo_hash: r.photo_hash,
             flag: r.flag,
+            state_reason: r.state_reason,
         }
     }
 }
@@ -195,11 +201,11 @@ async fn fetch_with_rowid(
 }
 
 const STUDENT_COLUMNS_WITH_ROWID: &str = "SELECT rowid, id, school_code, name, id_number, id_last_four, collection_code, student_number,
-    examinee_number, teaching_site, department, major, class_name, enrolment_year, category, level, state, photo_hash, flag
+    examinee_number, teaching_site, department, major, class_name, enrolment_year, category, level, state, photo_hash, flag, state_reason
     FROM students";
 
-const STUDENT_COLUMNS: &str = "SELECT id, school_code, name, id_number, id_last_four, collection_code, student_number,
-    examinee_number, teaching_site, department, major, class_name, enrolment_year, category, level, state, photo_hash, flag
+pub(crate) const STUDENT_COLUMNS: &str = "SELECT id, school_code, name, id_number, id_last_four, collection_code, student_number,
+    examinee_number, teaching_site, department, major, class_name, enrolment_year, category, level, state, photo_hash, flag, state_reason
     FROM students";
 
 impl Store {
@@ -367,6 +373,17 @@ impl Store {
         Ok(rec)
     }
 
+    /// One export of the history, by its id.
+    pub async fn export(&self, id: &str) -> Result<Option<ExportRecord>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, name, path, filter, rows, created_at FROM exports WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// The export history, newest first.
     pub async fn exports(&self) -> Result<Vec<ExportRecord>, StoreError> {
         Ok(sqlx::query_as("SELECT id, name, path, filter, rows, created_at FROM exports ORDER BY created_at DESC, rowid DESC")
             .fetch_all(self.pool())

@@ -522,6 +522,7 @@ impl Store {
                         // The student agreed at the station; a photo awaiting review here is
                         // replaced when this capture is the newer one.
                         retake: true,
+                        source: Default::default(),
                     },
                     &c.id,
                     &c.taken_at,

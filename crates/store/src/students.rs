@@ -5,13 +5,17 @@ use photoroll_core::{Action, CollectionState, TransitionRules};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TransitionRecord {
+    #[cfg_attr(feature = "specta", specta(type = f64))]
+    pub id: i64,
     pub from_state: String,
     pub action: String,
     pub to_state: String,
     pub actor: String,
     pub photo_hash: Option<String>,
     pub reason: Option<String>,
+    pub reason_key: Option<String>,
     pub at: String,
 }
 
@@ -24,17 +28,20 @@ pub(crate) struct Transition<'a> {
     pub actor: &'a str,
     pub photo_hash: Option<&'a str>,
     pub reason: Option<&'a str>,
+    pub reason_key: Option<&'a str>,
     pub at: &'a str,
 }
 
-/// Records a state change in the student's history, inside the caller's transaction.
+/// Records a state change in the student's history, inside the caller's transaction, naming
+/// the outbox operation that carries it. Returns the history row's id.
 pub(crate) async fn record_transition(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     t: &Transition<'_>,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO transitions (student_id, from_state, action, to_state, actor, photo_hash, reason, at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    op_id: &str,
+) -> Result<i64, StoreError> {
+    let id = sqlx::query(
+        "INSERT INTO transitions (student_id, from_state, action, to_state, actor, photo_hash, reason, reason_key, op_id, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(t.student_id)
     .bind(t.from.id())
@@ -43,10 +50,115 @@ pub(crate) async fn record_transition(
     .bind(t.actor)
     .bind(t.photo_hash)
     .bind(t.reason)
+    .bind(t.reason_key)
+    .bind(op_id)
     .bind(t.at)
     .execute(&mut **tx)
+    .await?
+    .last_insert_rowid();
+    Ok(id)
+}
+
+/// A transition of its own (not part of a capture): its `StudentTransitioned` operation and
+/// its history row.
+pub(crate) async fn record_with_operation(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    t: &Transition<'_>,
+) -> Result<i64, StoreError> {
+    let op_id = outbox::append(
+        tx,
+        photoroll_core::Operation::StudentTransitioned {
+            student_id: t.student_id.to_string(),
+            from: t.from,
+            action: t.action,
+            to: t.to,
+            actor: t.actor.to_string(),
+            photo_hash: t.photo_hash.map(str::to_string),
+            reason: t.reason.map(str::to_string),
+            reason_key: t.reason_key.map(str::to_string),
+            at: t.at.to_string(),
+        },
+    )
     .await?;
-    Ok(())
+    record_transition(tx, t, &op_id).await
+}
+
+/// A state change asked for by a person (a reviewer, an admin, the auto-confirm job).
+pub(crate) struct StateChange<'a> {
+    pub student_id: &'a str,
+    pub action: Action,
+    pub actor: &'a str,
+    /// The photo the decision was made on: refused if it is no longer the student's photo.
+    pub judged_photo: Option<&'a str>,
+    /// A photo the change attaches (the demo's, a submit); `None` keeps the current one.
+    pub photo_hash: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub reason_key: Option<&'a str>,
+}
+
+pub(crate) struct Applied {
+    pub transition_id: i64,
+    pub from: CollectionState,
+    pub to: CollectionState,
+}
+
+/// Whether a state tells the student something (a rejection's reason stays on the record).
+fn keeps_reason(to: CollectionState) -> bool {
+    to == CollectionState::Rejected
+}
+
+/// One state change through core's table, inside the caller's transaction: the student's row,
+/// the history row and the outbox operation together.
+pub(crate) async fn apply_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    change: &StateChange<'_>,
+) -> Result<Applied, StoreError> {
+    let row: Option<(String, bool, Option<String>)> = sqlx::query_as(
+        "SELECT s.state, sc.final_confirmation, s.photo_hash FROM students s JOIN schools sc ON sc.code = s.school_code WHERE s.id = ?",
+    )
+    .bind(change.student_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let (state, final_confirmation, current_photo) =
+        row.ok_or_else(|| StoreError::UnknownStudent(change.student_id.to_string()))?;
+    if let Some(judged) = change.judged_photo {
+        photoroll_core::check_judged_photo(current_photo.as_deref(), judged)?;
+    }
+    let from = crate::stored_state(&state)?;
+    let to = from.apply(change.action, TransitionRules { final_confirmation })?;
+    let at = now();
+    let photo_hash = change.photo_hash.or(current_photo.as_deref());
+    let state_reason = keeps_reason(to).then_some(change.reason).flatten();
+    sqlx::query(
+        "UPDATE students SET state = ?, photo_hash = ?, state_reason = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(to.id())
+    .bind(photo_hash)
+    .bind(state_reason)
+    .bind(&at)
+    .bind(change.student_id)
+    .execute(&mut **tx)
+    .await?;
+    let transition_id = record_with_operation(
+        tx,
+        &Transition {
+            student_id: change.student_id,
+            from,
+            action: change.action,
+            to,
+            actor: change.actor,
+            photo_hash,
+            reason: change.reason,
+            reason_key: change.reason_key,
+            at: &at,
+        },
+    )
+    .await?;
+    Ok(Applied {
+        transition_id,
+        from,
+        to,
+    })
 }
 
 impl Store {
@@ -98,59 +210,26 @@ impl Store {
         reason: Option<&str>,
     ) -> Result<CollectionState, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let row: Option<(String, bool)> = sqlx::query_as(
-            "SELECT s.state, sc.final_confirmation FROM students s JOIN schools sc ON sc.code = s.school_code WHERE s.id = ?",
-        )
-        .bind(student_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (state, final_confirmation) =
-            row.ok_or_else(|| StoreError::UnknownStudent(student_id.to_string()))?;
-        let from = crate::stored_state(&state)?;
-        let to = from.apply(action, TransitionRules { final_confirmation })?;
-        let at = now();
-        sqlx::query("UPDATE students SET state = ?, photo_hash = COALESCE(?, photo_hash), updated_at = ? WHERE id = ?")
-            .bind(to.id())
-            .bind(photo_hash)
-            .bind(&at)
-            .bind(student_id)
-            .execute(&mut *tx)
-            .await?;
-        record_transition(
+        let applied = apply_in(
             &mut tx,
-            &Transition {
+            &StateChange {
                 student_id,
-                from,
                 action,
-                to,
                 actor,
+                judged_photo: None,
                 photo_hash,
                 reason,
-                at: &at,
-            },
-        )
-        .await?;
-        outbox::append(
-            &mut tx,
-            photoroll_core::Operation::StudentTransitioned {
-                student_id: student_id.to_string(),
-                from,
-                action,
-                to,
-                actor: actor.to_string(),
-                photo_hash: photo_hash.map(str::to_string),
-                reason: reason.map(str::to_string),
-                at: at.clone(),
+                reason_key: None,
             },
         )
         .await?;
         tx.commit().await?;
-        Ok(to)
+        Ok(applied.to)
     }
 
     pub async fn transitions(&self, student_id: &str) -> Result<Vec<TransitionRecord>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT from_state, action, to_state, actor, photo_hash, reason, at FROM transitions WHERE student_id = ? ORDER BY id",
+            "SELECT id, from_state, action, to_state, actor, photo_hash, reason, reason_key, at FROM transitions WHERE student_id = ? ORDER BY id",
         )
         .bind(student_id)
         .fetch_all(self.pool())

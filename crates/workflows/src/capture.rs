@@ -197,6 +197,7 @@ impl CaptureDesk {
                 overrides,
                 actor: &actor,
                 retake,
+                source: Default::default(),
             })
             .await;
         let saved = match saved {

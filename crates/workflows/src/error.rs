@@ -108,6 +108,10 @@ pub fn store_refusal(e: &StoreError) -> bool {
             | S::UnresolvedChecks(_)
             | S::CaptureInput(_)
             | S::CaptureRefused(_)
+            | S::Decision(_)
+            | S::ReviewInput(_)
+            | S::UnknownReason(_)
+            | S::UnknownTransition(_)
     )
 }
 
@@ -132,5 +136,11 @@ fn store_code(e: &StoreError) -> &'static str {
         S::Corrupt(_) => "corrupt",
         S::NoHomeDir => "no_home_dir",
         S::BlobMissing(_) => "blob_missing",
+        S::Decision(photoroll_core::DecisionRefused::StalePhoto { .. }) => "stale_photo",
+        S::Decision(photoroll_core::DecisionRefused::NoPhoto) => "no_photo",
+        S::Decision(_) => "undo_refused",
+        S::ReviewInput(_) => "review_input",
+        S::UnknownReason(_) => "unknown_reason",
+        S::UnknownTransition(_) => "unknown_transition",
     }
 }

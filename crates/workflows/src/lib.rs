@@ -6,6 +6,7 @@
 pub mod capture;
 mod error;
 pub mod maintenance;
+pub mod review;
 pub mod roster;
 pub mod sessions;
 pub mod station_files;
