@@ -46,6 +46,13 @@ pub enum BenchCmd {
         #[arg(long)]
         keep: Option<std::path::PathBuf>,
     },
+    /// Review: N submitted students with real-size photos; opening the queue and bulk approval.
+    Review {
+        #[arg(long, default_value_t = 10_000)]
+        students: usize,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Collection-code scanning on 1280×720 frames (with and without a code).
     Qr {
         #[arg(long, default_value_t = 21)]
@@ -91,6 +98,9 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
         } => return crate::bench_photo::run(source, runs, batch, &size, keep),
         BenchCmd::PhotoChild { capture, runs } => return crate::bench_photo::child(&capture, runs),
         BenchCmd::Qr { runs } => return crate::bench_qr::run(runs),
+        BenchCmd::Review { students, runs } => {
+            return crate::bench_review::run(students, runs).await;
+        }
         BenchCmd::Preview {
             source,
             frames,

@@ -7,6 +7,7 @@ mod bench;
 mod bench_photo;
 mod bench_preview;
 mod bench_qr;
+mod bench_review;
 mod photo;
 mod qr;
 mod review;
