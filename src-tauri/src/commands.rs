@@ -176,18 +176,37 @@ pub async fn facets(state: State<'_, AppState>, school: Option<String>) -> Resul
     })
 }
 
+/// Exports the students under the filter to `path`, kept in the history under `name` or, when
+/// none is given, the file name the user typed in the save dialog.
 #[tauri::command]
 #[specta::specta]
 pub async fn export_students(
     state: State<'_, AppState>,
     filter: StudentFilter,
     path: PathBuf,
-    name: String,
+    name: Option<String>,
     job_id: String,
     on_progress: Channel<JobProgress>,
 ) -> Result<ExportRecord> {
     let job = state.jobs.start(&job_id, on_progress);
-    let result = roster::export_students(&state.store, &filter, &path, Some(&name), &job).await;
+    let result = roster::export_students(&state.store, &filter, &path, name.as_deref(), &job).await;
+    state.jobs.finish(&job_id);
+    Ok(result?)
+}
+
+/// Runs an export of the history again with its filter, to a new file.
+#[tauri::command]
+#[specta::specta]
+pub async fn rerun_export(
+    state: State<'_, AppState>,
+    export_id: String,
+    path: PathBuf,
+    name: Option<String>,
+    job_id: String,
+    on_progress: Channel<JobProgress>,
+) -> Result<ExportRecord> {
+    let job = state.jobs.start(&job_id, on_progress);
+    let result = roster::rerun_export(&state.store, &export_id, &path, name.as_deref(), &job).await;
     state.jobs.finish(&job_id);
     Ok(result?)
 }

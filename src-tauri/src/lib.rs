@@ -35,6 +35,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::students_by_keys,
         commands::facets,
         commands::export_students,
+        commands::rerun_export,
         commands::exports,
         camera::station_cameras,
         camera::camera_modes,

@@ -108,8 +108,17 @@ try {
   check(body.every((r) => r[13] && r[13][0] === "待采集"), "every exported student is pending");
   check(body.some((r) => r[2] && r[2][0] === "2026042100000"), "an imported student is in the export");
   await s.click('[data-testid="history-toggle"]');
-  await s.waitFor('[data-testid="export-history"]', (t) => t.includes("采集进度-"));
-  check(true, "the export is in the export history");
+  await s.waitFor('[data-testid="export-history"]', (t) => t.includes("待采集.xlsx"));
+  check(true, "the export is in the export history under the name typed in the save dialog");
+  // 再次导出 from the history entry: the same filter (pending), to a new file, whatever the
+  // screen's filter is now.
+  await s.click('[data-state="all"]');
+  const again = join(work, "待采集-再次.xlsx");
+  await s.exec("window.__photorollTestDialogs = { open: [], save: [arguments[0]] };", again);
+  await s.click('[data-testid="export-again"]');
+  await s.waitFor('[data-testid="export-history"]', (t) => t.includes("待采集-再次.xlsx"), 60000);
+  check(existsSync(again), "export again wrote a new file");
+  check(readSheet(again).length - 1 === pendingChip, "export again kept the history entry's filter");
   await shot("progress-export-history.png");
 
   console.log("station: a session, a synthetic camera, three students and a walk-in");

@@ -135,9 +135,24 @@ async facets(school: string | null) : Promise<Result<Facets, UiError>> {
     else return { status: "error", error: e  as any };
 }
 },
-async exportStudents(filter: StudentFilter, path: string, name: string, jobId: string, onProgress: TAURI_CHANNEL<JobProgress>) : Promise<Result<ExportRecord, UiError>> {
+/**
+ * Exports the students under the filter to `path`, kept in the history under `name` or, when
+ * none is given, the file name the user typed in the save dialog.
+ */
+async exportStudents(filter: StudentFilter, path: string, name: string | null, jobId: string, onProgress: TAURI_CHANNEL<JobProgress>) : Promise<Result<ExportRecord, UiError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("export_students", { filter, path, name, jobId, onProgress }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Runs an export of the history again with its filter, to a new file.
+ */
+async rerunExport(exportId: string, path: string, name: string | null, jobId: string, onProgress: TAURI_CHANNEL<JobProgress>) : Promise<Result<ExportRecord, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("rerun_export", { exportId, path, name, jobId, onProgress }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -373,6 +388,10 @@ export type CheckOverride = { code: string; reason: string }
 export type CheckView = { code: string; passed: boolean; message: string; limit: string; score: number }
 export type CollectionState = "pending" | "submitted" | "rejected" | "awaiting_confirmation" | "completed" | "intercepted" | "delivered"
 export type EducationCategory = "regular" | "adult" | "online" | "open" | "self_study" | "postgraduate"
+/**
+ * An export in the history: the name the user gave it (or the file name), where it went, and
+ * the filter it ran (JSON of a [`StudentFilter`]) so it can be run again.
+ */
 export type ExportRecord = { id: string; name: string; path: string; filter: string; rows: number; created_at: string }
 export type Facets = { departments: string[]; classes: string[] }
 export type FailureCode = "missing_name" | "missing_key" | "id_precision_lost" | "id_format" | "id_checksum" | "collection_code_format" | "school_code_mismatch" | "unknown_category" | "unknown_level" | "bad_enrolment_year" | "duplicate_in_file" | "duplicate_existing"
@@ -406,6 +425,10 @@ export type ImportSummary = { id: string; school_code: string; category: string 
  * Progress of a long job, sent on the job's channel.
  */
 export type JobProgress = { done: number; total: number }
+/**
+ * 学历层次.
+ */
+export type Level = "junior" | "bachelor" | "master" | "doctor"
 /**
  * Counts per state, every state present (zero included), plus the total.
  */
@@ -457,7 +480,12 @@ export type StationStatus = { running: boolean; source: string; message: string;
 /**
  * A student as the station shows them: enough to call them forward, nothing more.
  */
-export type StationStudent = { id: string; name_masked: string; id_last_four: string | null; collection_code: string | null; state: CollectionState; 
+export type StationStudent = { id: string; name_masked: string; id_last_four: string | null; collection_code: string | null; 
+/**
+ * One person may hold several records (a 专科 and a 专升本): the category and level tell
+ * the photographer which one a list of matches offers.
+ */
+category: EducationCategory; level: Level | null; state: CollectionState; 
 /**
  * What the station may do for this student (core's rule, shown by the window).
  */
@@ -465,7 +493,11 @@ capture: CaptureAdmission;
 /**
  * Taken at a station as a new record; the admin confirms it.
  */
-flagged: boolean }
+flagged: boolean; 
+/**
+ * Why the last photo was rejected, shown to the photographer before the retake.
+ */
+state_reason: string | null }
 export type StoredFailure = { row: number; code: string; message: string; cells: string[] }
 /**
  * What the progress screen and `photoroll progress` filter by. Empty fields match everything.
@@ -482,7 +514,11 @@ export type StudentRow = { id: string; school_code: string; name: string; id_mas
 /**
  * Why the admin should look at this record (e.g. added at a capture station).
  */
-flag: string | null }
+flag: string | null; 
+/**
+ * What the student is told about their state (a rejection's reason).
+ */
+state_reason: string | null }
 export type UiError = { 
 /**
  * Stable identifier, shown one click away ("详情") for support.

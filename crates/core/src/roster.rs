@@ -5,7 +5,7 @@ use crate::id_document::{IdDocument, IdError, parse_document_kind};
 use crate::text::{normalize_cell, strip_spaces};
 use crate::{EducationCategory, Level, SchoolCode};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::RangeInclusive;
 
 /// The roster columns Photoroll understands. Anything else in a workbook is ignored on import
@@ -287,36 +287,146 @@ impl RosterRules {
     }
 }
 
-/// Validates the rows of one import in file order, remembering the keys it has accepted so
+/// What tells one student record (学籍) of a school from another. One person may hold several
+/// records at a school, each with its own collection code (a 专科 and later a 专升本, seeds 001
+/// and 004: 添加学历, 选择需要采集的学籍), so the ID number alone does not key a record. Its
+/// `Debug` masks the ID number, as [`StudentRecord`]'s does.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct RecordKey {
+    pub collection_code: Option<String>,
+    pub id_number: Option<String>,
+    pub category: EducationCategory,
+    pub level: Option<Level>,
+}
+
+impl std::fmt::Debug for RecordKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordKey")
+            .field("collection_code", &self.collection_code)
+            .field(
+                "id_number",
+                &self
+                    .id_number
+                    .as_deref()
+                    .map(crate::id_document::mask_number),
+            )
+            .field("category", &self.category)
+            .field("level", &self.level)
+            .finish()
+    }
+}
+
+impl RecordKey {
+    pub fn of(record: &StudentRecord) -> Self {
+        Self {
+            collection_code: record.collection_code.clone(),
+            id_number: record.document.as_ref().map(|d| d.number().to_string()),
+            category: record.category,
+            level: record.level,
+        }
+    }
+}
+
+/// Whether two records of one school are the same record: a record is keyed by its collection
+/// code; the same ID number is the same record only within the same category and level (no
+/// level being a level of its own), or when neither record has a collection code to tell them
+/// apart. The store's unique indexes (migration 0006) say the same.
+pub fn same_record(a: &RecordKey, b: &RecordKey) -> bool {
+    if let (Some(x), Some(y)) = (&a.collection_code, &b.collection_code)
+        && x == y
+    {
+        return true;
+    }
+    match (&a.id_number, &b.id_number) {
+        (Some(x), Some(y)) if x == y => {
+            (a.category == b.category && a.level == b.level)
+                || (a.collection_code.is_none() && b.collection_code.is_none())
+        }
+        _ => false,
+    }
+}
+
+/// The keys of a set of records, answering [`same_record`] against all of them by lookup
+/// rather than by a scan (a school's roster holds up to 100,000 records).
+#[derive(Debug, Clone, Default)]
+pub struct RosterKeys {
+    codes: HashSet<String>,
+    /// Per ID number: the category, level and whether it has a collection code of each record.
+    ids: HashMap<String, Vec<(EducationCategory, Option<Level>, bool)>>,
+}
+
+impl RosterKeys {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn insert(&mut self, key: RecordKey) {
+        let has_code = key.collection_code.is_some();
+        if let Some(c) = key.collection_code {
+            self.codes.insert(c);
+        }
+        if let Some(id) = key.id_number {
+            self.ids
+                .entry(id)
+                .or_default()
+                .push((key.category, key.level, has_code));
+        }
+    }
+
+    /// Whether `key` is the same record as one of these (see [`same_record`]).
+    pub fn holds_same_record(&self, key: &RecordKey) -> bool {
+        if key
+            .collection_code
+            .as_ref()
+            .is_some_and(|c| self.codes.contains(c))
+        {
+            return true;
+        }
+        let Some(entries) = key.id_number.as_ref().and_then(|id| self.ids.get(id)) else {
+            return false;
+        };
+        let has_code = key.collection_code.is_some();
+        entries.iter().any(|&(category, level, other_has_code)| {
+            (category == key.category && level == key.level) || (!has_code && !other_has_code)
+        })
+    }
+}
+
+impl FromIterator<RecordKey> for RosterKeys {
+    fn from_iter<I: IntoIterator<Item = RecordKey>>(iter: I) -> Self {
+        let mut keys = Self::new();
+        for k in iter {
+            keys.insert(k);
+        }
+        keys
+    }
+}
+
+/// Validates the rows of one import in file order, remembering the records it has accepted so
 /// later duplicates fail and the earlier row stays.
 #[derive(Debug)]
 pub struct RosterValidator {
     school: SchoolCode,
     default_category: Option<EducationCategory>,
     rules: RosterRules,
-    existing_codes: HashSet<String>,
-    existing_ids: HashSet<String>,
-    seen_codes: HashSet<String>,
-    seen_ids: HashSet<String>,
+    existing: RosterKeys,
+    seen: RosterKeys,
 }
 
 impl RosterValidator {
-    /// `existing_*` are the keys already on this school's roster.
+    /// `existing` holds the records already on this school's roster.
     pub fn new(
         school: SchoolCode,
         default_category: Option<EducationCategory>,
         rules: RosterRules,
-        existing_codes: HashSet<String>,
-        existing_ids: HashSet<String>,
+        existing: RosterKeys,
     ) -> Self {
         Self {
             school,
             default_category,
             rules,
-            existing_codes,
-            existing_ids,
-            seen_codes: HashSet::new(),
-            seen_ids: HashSet::new(),
+            existing,
+            seen: RosterKeys::new(),
         }
     }
 
@@ -444,35 +554,26 @@ impl RosterValidator {
             None => None,
         };
 
-        let doc_key = document.as_ref().map(|d| d.number().to_string());
-        if collection_code
-            .as_ref()
-            .is_some_and(|c| self.seen_codes.contains(c))
-            || doc_key.as_ref().is_some_and(|d| self.seen_ids.contains(d))
-        {
+        let key = RecordKey {
+            collection_code: collection_code.clone(),
+            id_number: document.as_ref().map(|d| d.number().to_string()),
+            category,
+            level,
+        };
+        if self.seen.holds_same_record(&key) {
             return Err(fail(
                 FailureCode::DuplicateInFile,
-                "与文件中前面的行重复（采集码或证件号相同），已导入前面的行".into(),
+                "与文件中前面的行是同一学籍（采集码相同，或证件号、学历类别和层次都相同），已导入前面的行"
+                    .into(),
             ));
         }
-        if collection_code
-            .as_ref()
-            .is_some_and(|c| self.existing_codes.contains(c))
-            || doc_key
-                .as_ref()
-                .is_some_and(|d| self.existing_ids.contains(d))
-        {
+        if self.existing.holds_same_record(&key) {
             return Err(fail(
                 FailureCode::DuplicateExisting,
-                "该学生已在本校名单中：请删除原名单后重新上传，或只上传失败的行".into(),
+                "该学籍已在本校名单中（采集码相同，或证件号、学历类别和层次都相同）：请删除原名单后重新上传，或只上传失败的行".into(),
             ));
         }
-        if let Some(c) = &collection_code {
-            self.seen_codes.insert(c.clone());
-        }
-        if let Some(d) = doc_key {
-            self.seen_ids.insert(d);
-        }
+        self.seen.insert(key);
 
         Ok(StudentRecord {
             row: raw.row_number,
@@ -513,14 +614,19 @@ fn parse_year(s: &str) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn validator() -> RosterValidator {
         RosterValidator::new(
             SchoolCode::parse("10075").unwrap(),
             Some(EducationCategory::Adult),
             RosterRules::with_year(2026),
-            HashSet::from(["2020062800999".to_string()]),
-            HashSet::new(),
+            RosterKeys::from_iter([RecordKey {
+                collection_code: Some("2020062800999".into()),
+                id_number: None,
+                category: EducationCategory::Adult,
+                level: None,
+            }]),
         )
     }
 
@@ -672,8 +778,7 @@ mod tests {
             SchoolCode::parse("10075").unwrap(),
             None,
             RosterRules::with_year(2026),
-            HashSet::new(),
-            HashSet::new(),
+            RosterKeys::new(),
         );
         let r = row(
             2,
@@ -693,5 +798,151 @@ mod tests {
         assert_eq!(parse_year("19"), None);
         assert_eq!(parse_year("二〇一九"), None);
         assert_eq!(parse_year("2019abc"), None);
+    }
+
+    const ID: &str = "130121199005102442";
+
+    fn key(
+        code: Option<&str>,
+        id: Option<&str>,
+        c: EducationCategory,
+        l: Option<Level>,
+    ) -> RecordKey {
+        RecordKey {
+            collection_code: code.map(str::to_string),
+            id_number: id.map(str::to_string),
+            category: c,
+            level: l,
+        }
+    }
+
+    #[test]
+    fn a_keys_debug_masks_the_id() {
+        let k = key(None, Some(ID), EducationCategory::Adult, None);
+        let shown = format!("{k:?}");
+        assert!(!shown.contains(ID), "{shown}");
+        assert!(shown.contains("2442"), "{shown}");
+    }
+
+    #[test]
+    fn one_person_may_hold_several_records() {
+        use EducationCategory::Adult;
+        use Level::{Bachelor, Junior};
+        let junior = key(Some("2020062800001"), Some(ID), Adult, Some(Junior));
+        // 专科 then 专升本: the same ID, another collection code, another level.
+        let bachelor = key(Some("2023062800002"), Some(ID), Adult, Some(Bachelor));
+        assert!(!same_record(&junior, &bachelor));
+        // Another category, same level: another record too.
+        let online = key(
+            Some("2023062800003"),
+            Some(ID),
+            EducationCategory::Online,
+            Some(Junior),
+        );
+        assert!(!same_record(&junior, &online));
+        // Same ID, category and level: the same record whatever the codes say.
+        let again = key(Some("2023062800004"), Some(ID), Adult, Some(Junior));
+        assert!(same_record(&junior, &again));
+        // No level is a level of its own.
+        let unlevelled = key(Some("2023062800005"), Some(ID), Adult, None);
+        assert!(!same_record(&junior, &unlevelled));
+        // The same collection code is the same record, whatever else differs.
+        let same_code = key(
+            Some("2020062800001"),
+            None,
+            EducationCategory::Regular,
+            None,
+        );
+        assert!(same_record(&junior, &same_code));
+        // Neither has a collection code: the ID alone keys them.
+        let a = key(None, Some(ID), Adult, Some(Junior));
+        let b = key(None, Some(ID), Adult, Some(Bachelor));
+        assert!(same_record(&a, &b));
+        // One with a code, one without, other level: two records.
+        assert!(!same_record(&a, &bachelor));
+        // Different IDs, no codes: two people.
+        let other = key(None, Some("11010519491231002X"), Adult, Some(Junior));
+        assert!(!same_record(&a, &other));
+    }
+
+    #[test]
+    fn the_validator_takes_a_second_record_of_the_same_person() {
+        let mut v = validator();
+        let r = |n: u32, code: &str, level: &str| {
+            row(
+                n,
+                &[
+                    (Column::Name, t("许秀平")),
+                    (Column::IdNumber, t(ID)),
+                    (Column::CollectionCode, t(code)),
+                    (Column::Level, t(level)),
+                ],
+            )
+        };
+        assert!(v.check(&r(2, "2020062800001", "专科")).is_ok());
+        assert!(v.check(&r(3, "2023062800002", "专升本")).is_ok());
+        let e = v.check(&r(4, "2023062800003", "高起专")).unwrap_err();
+        assert_eq!((e.row, e.code), (4, FailureCode::DuplicateInFile));
+        // Without collection codes the ID alone decides.
+        let mut v = validator();
+        let bare = |n: u32, level: &str| {
+            row(
+                n,
+                &[
+                    (Column::Name, t("许秀平")),
+                    (Column::IdNumber, t(ID)),
+                    (Column::Level, t(level)),
+                ],
+            )
+        };
+        assert!(v.check(&bare(2, "专科")).is_ok());
+        assert_eq!(
+            v.check(&bare(3, "本科")).unwrap_err().code,
+            FailureCode::DuplicateInFile
+        );
+    }
+
+    fn arb_key() -> impl Strategy<Value = RecordKey> {
+        (
+            proptest::option::of(0..4u8),
+            proptest::option::of(0..3u8),
+            0..2usize,
+            proptest::option::of(0..2usize),
+        )
+            .prop_map(|(code, id, c, l)| RecordKey {
+                collection_code: code.map(|c| format!("202006280000{c}")),
+                id_number: id.map(|i| format!("ID{i}")),
+                category: EducationCategory::ALL[c],
+                level: l.map(|l| Level::ALL[l]),
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn same_record_is_symmetric_and_reflexive_for_keyed_records(a in arb_key(), b in arb_key()) {
+            prop_assert_eq!(same_record(&a, &b), same_record(&b, &a));
+            if a.collection_code.is_some() || a.id_number.is_some() {
+                prop_assert!(same_record(&a, &a));
+            }
+            // Different codes and a different category or level never collide.
+            if a.collection_code.is_some() && b.collection_code.is_some()
+                && a.collection_code != b.collection_code
+                && (a.category, a.level) != (b.category, b.level)
+            {
+                prop_assert!(!same_record(&a, &b));
+            }
+        }
+
+        #[test]
+        fn roster_keys_answer_as_same_record_over_every_key(
+            existing in proptest::collection::vec(arb_key(), 0..12),
+            probe in arb_key(),
+        ) {
+            let keys: RosterKeys = existing.iter().cloned().collect();
+            prop_assert_eq!(
+                keys.holds_same_record(&probe),
+                existing.iter().any(|e| same_record(e, &probe))
+            );
+        }
     }
 }

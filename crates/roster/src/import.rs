@@ -98,7 +98,7 @@ pub async fn import_workbook(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let (codes, ids) = store.existing_keys(&opts.school).await?;
+    let existing = store.existing_keys(&opts.school).await?;
     let mut writer = store
         .begin_import(&opts.school, opts.category, &file_name, job)
         .await?;
@@ -110,8 +110,7 @@ pub async fn import_workbook(
             opts2.school.clone(),
             opts2.category,
             opts2.rules.clone(),
-            codes,
-            ids,
+            existing,
         );
         let mut batch = Vec::with_capacity(BATCH);
         let mut failures = Vec::new();

@@ -1,11 +1,10 @@
 //! Roster imports: stored whole in one transaction with their outbox operation, or not at all.
 
 use crate::{Store, StoreError, now, outbox};
-use photoroll_core::roster::{RowFailure, StudentRecord};
-use photoroll_core::{EducationCategory, JobControl, SchoolCode};
+use photoroll_core::roster::{RecordKey, RosterKeys, RowFailure, StudentRecord};
+use photoroll_core::{EducationCategory, JobControl, Level, SchoolCode};
 use serde::Serialize;
 use sqlx::{QueryBuilder, Sqlite, Transaction};
-use std::collections::HashSet;
 
 /// SQLite allows 32766 bound variables per statement; 19 per student row.
 const STUDENTS_PER_INSERT: usize = 1700;
@@ -54,23 +53,32 @@ pub struct StoredFailure {
 }
 
 impl Store {
-    /// Collection codes and document numbers already on a school's roster.
-    pub async fn existing_keys(
-        &self,
-        school: &SchoolCode,
-    ) -> Result<(HashSet<String>, HashSet<String>), StoreError> {
-        let rows: Vec<(Option<String>, Option<String>)> =
-            sqlx::query_as("SELECT collection_code, id_number FROM students WHERE school_code = ?")
-                .bind(school.as_str())
-                .fetch_all(self.pool())
-                .await?;
-        let mut codes = HashSet::with_capacity(rows.len());
-        let mut ids = HashSet::with_capacity(rows.len());
-        for (c, i) in rows {
-            codes.extend(c);
-            ids.extend(i);
+    /// The keys of the records already on a school's roster (see
+    /// [`photoroll_core::roster::same_record`]).
+    pub async fn existing_keys(&self, school: &SchoolCode) -> Result<RosterKeys, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct KeyRow {
+            collection_code: Option<String>,
+            id_number: Option<String>,
+            category: String,
+            level: Option<String>,
         }
-        Ok((codes, ids))
+        let rows: Vec<KeyRow> = sqlx::query_as(
+            "SELECT collection_code, id_number, category, level FROM students WHERE school_code = ?",
+        )
+        .bind(school.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        let mut keys = RosterKeys::new();
+        for r in rows {
+            keys.insert(RecordKey {
+                collection_code: r.collection_code,
+                id_number: r.id_number,
+                category: stored_category(&r.category)?,
+                level: r.level.as_deref().map(stored_level).transpose()?,
+            });
+        }
+        Ok(keys)
     }
 
     /// Stores a whole validated import in one transaction (see [`ImportWriter`] to stream one).
@@ -430,4 +438,20 @@ pub(crate) fn kind_id(k: photoroll_core::DocumentKind) -> &'static str {
         photoroll_core::DocumentKind::ResidentId => "resident_id",
         photoroll_core::DocumentKind::Other => "other",
     }
+}
+
+/// A category as the store writes it (its identifier); anything else is a corrupt row, never
+/// guessed: duplicate checks depend on it.
+pub(crate) fn stored_category(raw: &str) -> Result<EducationCategory, StoreError> {
+    EducationCategory::ALL
+        .into_iter()
+        .find(|c| c.id() == raw)
+        .ok_or_else(|| StoreError::Corrupt(format!("名单中有未知的学历类别 “{raw}”")))
+}
+
+pub(crate) fn stored_level(raw: &str) -> Result<Level, StoreError> {
+    Level::ALL
+        .into_iter()
+        .find(|l| l.id() == raw)
+        .ok_or_else(|| StoreError::Corrupt(format!("名单中有未知的学历层次 “{raw}”")))
 }

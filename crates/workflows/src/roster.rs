@@ -3,7 +3,7 @@
 use crate::error::{Result, WorkflowError, refused};
 use photoroll_core::{CollectionState, EducationCategory, JobControl};
 use photoroll_roster::{ImportOptions, ImportReport, Limits};
-use photoroll_store::{ExportRecord, Store, StudentFilter};
+use photoroll_store::{ExportRecord, Store, StoreError, StudentFilter};
 use std::path::Path;
 
 pub fn parse_category(raw: &str) -> Result<EducationCategory> {
@@ -65,4 +65,24 @@ pub async fn export_students(
             .unwrap_or_default(),
     };
     Ok(photoroll_roster::export_students(store, filter, path, &name, job).await?)
+}
+
+/// Runs an export of the history again: its filter over the students as they are now, written
+/// to `path` and kept in the history as a new export under `name` (the file name when empty).
+pub async fn rerun_export(
+    store: &Store,
+    export_id: &str,
+    path: &Path,
+    name: Option<&str>,
+    job: &JobControl,
+) -> Result<ExportRecord> {
+    let Some(previous) = store.export(export_id.trim()).await? else {
+        return refused(
+            "unknown_export",
+            format!("找不到导出记录 {export_id}：用 `photoroll export history` 查看"),
+        );
+    };
+    let filter: StudentFilter = serde_json::from_str(&previous.filter)
+        .map_err(|e| StoreError::Corrupt(format!("导出记录 {} 的筛选条件：{e}", previous.id)))?;
+    export_students(store, &filter, path, name, job).await
 }

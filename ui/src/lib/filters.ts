@@ -1,5 +1,6 @@
 // The progress filter as the window keeps it, and its translation to the backend's filter.
 import type { CollectionState, EducationCategory, StudentFilter } from "../bindings";
+import type { MessageKey } from "./i18n.svelte";
 
 export interface FilterState {
   school: string | null;
@@ -48,6 +49,26 @@ export function restoreFilter(raw: string | null): FilterState {
   } catch {
     return { ...emptyFilter };
   }
+}
+
+/**
+ * What an export of the history selected, in words: its stored filter (JSON of a StudentFilter)
+ * as state, category, department, class and search, "" when it selected everyone. The school is
+ * left out, as the top bar shows it.
+ */
+export function describeFilter(raw: string, tr: (key: MessageKey) => string): string {
+  let f: Partial<StudentFilter>;
+  try {
+    f = JSON.parse(raw) as Partial<StudentFilter>;
+  } catch {
+    return "";
+  }
+  const parts: string[] = [];
+  if (f.state && STATES.includes(f.state)) parts.push(tr(`state.${f.state}` as MessageKey));
+  if (f.category && CATEGORIES.includes(f.category)) parts.push(tr(`category.${f.category}` as MessageKey));
+  for (const v of [f.department, f.class_name]) if (typeof v === "string" && v.trim()) parts.push(v.trim());
+  if (typeof f.search === "string" && f.search.trim()) parts.push(`“${f.search.trim()}”`);
+  return parts.join(" · ");
 }
 
 export { STATES, CATEGORIES };

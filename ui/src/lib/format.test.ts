@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { baseName, defaultExportName, isWorkbookPath, percent } from "./format";
-import { emptyFilter, isFiltered, restoreFilter, toBackend } from "./filters";
+import { describeFilter, emptyFilter, isFiltered, restoreFilter, toBackend } from "./filters";
+import { translate, type MessageKey } from "./i18n.svelte";
 
 describe("format", () => {
   it("percent is bounded and safe with an unknown total", () => {
@@ -50,5 +51,20 @@ describe("filters", () => {
     expect(restoreFilter(saved)).toEqual({ ...emptyFilter, school: "10075", state: "completed", search: "王" });
     expect(restoreFilter("{not json")).toEqual(emptyFilter);
     expect(restoreFilter(JSON.stringify({ school: "../../x", state: "deleted" }))).toEqual(emptyFilter);
+  });
+});
+
+describe("export history", () => {
+  const zh = (k: MessageKey) => translate("zh-CN", k);
+
+  it("says what an export selected, from its stored filter", () => {
+    const stored = JSON.stringify(toBackend({ ...emptyFilter, school: "99001", state: "completed", category: "adult", className: "会计1班", search: " 2442 " }));
+    expect(describeFilter(stored, zh)).toBe("采集完成 · 成人高等教育 · 会计1班 · “2442”");
+  });
+
+  it("an export of everyone, or a filter it cannot read, says nothing", () => {
+    expect(describeFilter(JSON.stringify(toBackend(emptyFilter)), zh)).toBe("");
+    expect(describeFilter("not json", zh)).toBe("");
+    expect(describeFilter(JSON.stringify({ state: "bogus", category: 3 }), zh)).toBe("");
   });
 });
