@@ -8,6 +8,8 @@
 //! - names: no absolute paths, `..`/`.`/empty segments, backslashes, drive letters (`:`), NUL
 //!   or control characters, no duplicates;
 //! - no symbolic links, no encryption, only stored or deflated entries;
+//! - (a photo zip, [`UnsafeEntries::List`]: an entry with an unsafe name or a symbolic link is
+//!   listed with its reason and can never be read, instead of refusing the archive;)
 //! - no overlapping entries (the classic non-recursive zip bomb) and local headers that agree
 //!   with the central directory.
 //!
@@ -15,6 +17,9 @@
 //! [`std::io::sink`]) through a counter that enforces the same limits on the bytes actually
 //! inflated (declared sizes can lie) and hashes them with SHA-256 on the way: memory stays at
 //! one 64 KiB buffer whatever the entry's size.
+//!
+//! Names are read as UTF-8 when they are valid UTF-8, otherwise in the code page the limits
+//! name ([`LegacyNames`]: CP437 by the specification, GBK for photo zips from Chinese Windows).
 
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -45,6 +50,34 @@ pub struct Limits {
     pub max_name_bytes: usize,
     /// Named entries allowed a size other than `max_entry_bytes` (a backup's database).
     pub large_entries: &'static [(&'static str, u64)],
+    /// How a name that is not UTF-8 is read (zips written by Windows tools in the user's code
+    /// page).
+    pub legacy_names: LegacyNames,
+    /// What an entry whose name is unsafe (see the crate's documentation) or that is a symbolic
+    /// link does to the archive.
+    pub unsafe_entries: UnsafeEntries,
+}
+
+/// The code page a name that is not UTF-8 is read in. A name that is valid UTF-8 is read as
+/// UTF-8 whatever the zip's flag says (macOS and Linux tools often leave the flag off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegacyNames {
+    /// The zip specification's default.
+    Cp437,
+    /// What Windows' own zip tool and most Chinese archivers write on a Chinese system; a name
+    /// that is not valid GBK either is read as CP437.
+    Gbk,
+}
+
+/// What an unsafe entry (a name with `..`, an absolute path, a drive letter, control
+/// characters…, or a symbolic link) does to the archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnsafeEntries {
+    /// The whole archive is refused (backups, station files: one bad entry means a forged file).
+    Refuse,
+    /// The entry is listed with [`Entry::unsafe_reason`] and can never be read; the rest of the
+    /// archive is usable (a photo import reports such a file and goes on).
+    List,
 }
 
 impl Default for Limits {
@@ -63,6 +96,8 @@ impl Limits {
         ratio_floor_bytes: MIB,
         max_name_bytes: 512,
         large_entries: &[],
+        legacy_names: LegacyNames::Cp437,
+        unsafe_entries: UnsafeEntries::Refuse,
     };
 
     /// A whole data folder: the database (give it a `large_entries` line) and every photo,
@@ -92,10 +127,14 @@ impl Limits {
     };
 
     /// A zip of photos (photo import, admission photos): a photo is at most 60 MB to decode.
+    /// Made by schools and studios on Windows, so names that are not UTF-8 are GBK; an unsafe
+    /// entry is listed (the import reports that one file), not a reason to refuse the rest.
     pub const PHOTOS: Limits = Limits {
         max_entries: 200_000,
         max_entry_bytes: 64 * MIB,
         max_total_bytes: 256 * GIB,
+        legacy_names: LegacyNames::Gbk,
+        unsafe_entries: UnsafeEntries::List,
         ..Limits::DEFAULT
     };
 
@@ -211,6 +250,32 @@ pub struct Entry {
     pub size: u64,
     pub compressed_size: u64,
     pub is_dir: bool,
+    /// Why the entry may not be read (its name, or a symbolic link), in Chinese and English:
+    /// only with [`UnsafeEntries::List`]; reading it fails with that error.
+    pub unsafe_reason: Option<String>,
+}
+
+/// Why an entry listed under [`UnsafeEntries::List`] may not be read.
+#[derive(Debug, Clone, Copy)]
+enum Blocked {
+    Name {
+        reason: &'static str,
+        reason_en: &'static str,
+    },
+    Symlink,
+}
+
+impl Blocked {
+    fn error(self, entry: &str) -> ArchiveError {
+        match self {
+            Self::Name { reason, reason_en } => ArchiveError::BadName {
+                entry: entry.to_string(),
+                reason,
+                reason_en,
+            },
+            Self::Symlink => ArchiveError::Symlink(entry.to_string()),
+        }
+    }
 }
 
 /// What [`ArchiveReader::copy_to`] wrote.
@@ -232,6 +297,8 @@ pub struct ArchiveReader<R: Read + Seek = BufReader<File>> {
     zip: zip::ZipArchive<R>,
     limits: Limits,
     entries: Vec<Entry>,
+    /// Per entry, why it may not be read (listed unsafe entries).
+    blocked: Vec<Option<Blocked>>,
     /// Entries already counted into `inflated` (re-reading one does not count twice).
     counted: Vec<bool>,
     inflated: u64,
@@ -415,20 +482,32 @@ impl<R: Read + Seek> ArchiveReader<R> {
             return Err(ArchiveError::DuplicateNames);
         }
         let mut entries: Vec<Entry> = Vec::with_capacity(zip.len());
+        let mut blocked_entries = Vec::with_capacity(zip.len());
         let mut total = 0u64;
         for i in 0..zip.len() {
             let e = zip.by_index_data(i).map_err(not_zip)?;
             let raw = e.name_raw();
-            let name = e.name().map_err(not_zip)?.into_owned();
+            let name = match (std::str::from_utf8(raw), limits.legacy_names) {
+                (Ok(utf8), _) => utf8.to_string(),
+                (Err(_), LegacyNames::Gbk) => {
+                    match encoding_rs::GBK.decode_without_bom_handling_and_without_replacement(raw)
+                    {
+                        Some(gbk) => gbk.into_owned(),
+                        None => e.name().map_err(not_zip)?.into_owned(),
+                    }
+                }
+                (Err(_), LegacyNames::Cp437) => e.name().map_err(not_zip)?.into_owned(),
+            };
+            let mut blocked = None;
             if let Some((reason, reason_en)) = name_problem(raw, &name, &limits) {
-                return Err(ArchiveError::BadName {
-                    entry: name,
-                    reason,
-                    reason_en,
-                });
+                blocked = Some(Blocked::Name { reason, reason_en });
+            } else if e.is_symlink() {
+                blocked = Some(Blocked::Symlink);
             }
-            if e.is_symlink() {
-                return Err(ArchiveError::Symlink(name));
+            if let Some(b) = blocked
+                && limits.unsafe_entries == UnsafeEntries::Refuse
+            {
+                return Err(b.error(&name));
             }
             if e.encrypted() {
                 return Err(ArchiveError::Encrypted(name));
@@ -483,11 +562,13 @@ impl<R: Read + Seek> ArchiveReader<R> {
                 });
             }
             entries.push(Entry {
+                unsafe_reason: blocked.map(|b| b.error(&name).to_string()),
                 name,
                 size,
                 compressed_size: compressed,
                 is_dir,
             });
+            blocked_entries.push(blocked);
         }
         // Raw names differ but decoded ones may not (UTF-8 and CP437 spellings of one name).
         let mut names = HashSet::with_capacity(entries.len());
@@ -511,6 +592,7 @@ impl<R: Read + Seek> ArchiveReader<R> {
             zip,
             limits,
             entries,
+            blocked: blocked_entries,
             inflated: 0,
         })
     }
@@ -565,10 +647,34 @@ impl<R: Read + Seek> ArchiveReader<R> {
         index: usize,
         out: &mut W,
     ) -> Result<Copied, ArchiveError> {
+        let mut hasher = Sha256::new();
+        let bytes = self.inflate(index, out, Some(&mut hasher))?;
+        Ok(Copied {
+            bytes,
+            sha256: hasher.finalize().into(),
+        })
+    }
+
+    /// Inflates entry `index` and throws the bytes away, holding them to every limit as
+    /// [`Self::copy_index_to`] does but without hashing: checks an archive whole before any of
+    /// it is used. Returns the entry's size.
+    pub fn verify_index(&mut self, index: usize) -> Result<u64, ArchiveError> {
+        self.inflate(index, &mut std::io::sink(), None)
+    }
+
+    fn inflate<W: Write + ?Sized>(
+        &mut self,
+        index: usize,
+        out: &mut W,
+        mut hasher: Option<&mut Sha256>,
+    ) -> Result<u64, ArchiveError> {
         let entry = self
             .entries
             .get(index)
             .ok_or_else(|| ArchiveError::Missing(format!("#{index}")))?;
+        if let Some(blocked) = self.blocked[index] {
+            return Err(blocked.error(&entry.name));
+        }
         if entry.is_dir {
             return Err(ArchiveError::NotAFile(entry.name.clone()));
         }
@@ -586,7 +692,6 @@ impl<R: Read + Seek> ArchiveReader<R> {
             .zip
             .by_index(index)
             .map_err(|e| corrupt(e.to_string()))?;
-        let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 64 * KIB as usize];
         let mut bytes = 0u64;
         loop {
@@ -629,7 +734,9 @@ impl<R: Read + Seek> ArchiveReader<R> {
                     limit: self.limits.max_total_bytes,
                 });
             }
-            hasher.update(&buf[..n]);
+            if let Some(h) = hasher.as_deref_mut() {
+                h.update(&buf[..n]);
+            }
             out.write_all(&buf[..n])
                 .map_err(|source| ArchiveError::Write {
                     entry: name.clone(),
@@ -648,10 +755,7 @@ impl<R: Read + Seek> ArchiveReader<R> {
             self.counted[index] = true;
             self.inflated += bytes;
         }
-        Ok(Copied {
-            bytes,
-            sha256: hasher.finalize().into(),
-        })
+        Ok(bytes)
     }
 
     /// The entry called `name`, whole in memory: for small entries (JSON); at most its limit.
