@@ -172,6 +172,28 @@ fn skips(e: &StoreError) -> bool {
 }
 
 #[derive(sqlx::FromRow)]
+struct CaptureRow {
+    id: String,
+    original_hash: String,
+    report: String,
+    overrides: String,
+    actor: String,
+    taken_at: String,
+    source: String,
+    session_id: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct DecisionRow {
+    student_id: String,
+    from_state: String,
+    action: String,
+    to_state: String,
+    photo_hash: Option<String>,
+    op_id: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
 struct QueueRow {
     id: String,
     collection_code: Option<String>,
@@ -231,34 +253,31 @@ impl Store {
     /// their photo with its checks and overrides, and their history.
     pub async fn review_detail(&self, student_id: &str) -> Result<ReviewDetail, StoreError> {
         let student = self.student(student_id).await?;
-        let capture: Option<(String, String, String, String, String, String, String, Option<String>)> =
-            match &student.photo_hash {
-                Some(hash) => {
-                    sqlx::query_as(
-                        "SELECT id, original_hash, report, overrides, actor, taken_at, source, session_id
-                         FROM captures WHERE student_id = ? AND standard_hash = ? ORDER BY taken_at DESC LIMIT 1",
-                    )
-                    .bind(student_id)
-                    .bind(hash)
-                    .fetch_optional(self.pool())
-                    .await?
-                }
-                None => None,
-            };
+        let capture: Option<CaptureRow> = match &student.photo_hash {
+            Some(hash) => {
+                sqlx::query_as(
+                    "SELECT id, original_hash, report, overrides, actor, taken_at, source, session_id
+                     FROM captures WHERE student_id = ? AND standard_hash = ? ORDER BY taken_at DESC LIMIT 1",
+                )
+                .bind(student_id)
+                .bind(hash)
+                .fetch_optional(self.pool())
+                .await?
+            }
+            None => None,
+        };
         let capture = capture
-            .map(
-                |(capture_id, original, report, overrides, actor, taken_at, source, session_id)| {
-                    Ok::<_, StoreError>(CaptureInfo {
-                        checks: checks_of(&report, &overrides)?,
-                        capture_id,
-                        original_sha256: original,
-                        actor,
-                        taken_at,
-                        source,
-                        session_id,
-                    })
-                },
-            )
+            .map(|c| {
+                Ok::<_, StoreError>(CaptureInfo {
+                    checks: checks_of(&c.report, &c.overrides)?,
+                    capture_id: c.id,
+                    original_sha256: c.original_hash,
+                    actor: c.actor,
+                    taken_at: c.taken_at,
+                    source: c.source,
+                    session_id: c.session_id,
+                })
+            })
             .transpose()?;
         Ok(ReviewDetail {
             history: self.transitions(student_id).await?,
@@ -390,15 +409,21 @@ impl Store {
         actor: &str,
     ) -> Result<Decided, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let row: Option<(String, String, String, String, Option<String>, Option<String>)> =
+        let row: Option<DecisionRow> =
             sqlx::query_as(
                 "SELECT student_id, from_state, action, to_state, photo_hash, op_id FROM transitions WHERE id = ?",
             )
             .bind(transition_id)
             .fetch_optional(&mut *tx)
             .await?;
-        let (student_id, from, action, to, photo_hash, op_id) =
-            row.ok_or(StoreError::UnknownTransition(transition_id))?;
+        let DecisionRow {
+            student_id,
+            from_state: from,
+            action,
+            to_state: to,
+            photo_hash,
+            op_id,
+        } = row.ok_or(StoreError::UnknownTransition(transition_id))?;
         let action = Action::parse(&action)
             .ok_or_else(|| StoreError::Corrupt(format!("未知的操作 “{action}”")))?;
         let (from, to) = (crate::stored_state(&from)?, crate::stored_state(&to)?);
