@@ -602,7 +602,7 @@ async fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Photo(cmd) => photo::run(cmd),
+        Command::Photo(cmd) => photo::run(&dir, cmd).await,
         Command::Qr(cmd) => qr::run(cmd),
         Command::Session(cmd) => session(&dir, cmd).await,
         Command::Station(cmd) => station(&dir, cmd).await,

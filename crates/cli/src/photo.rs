@@ -1,9 +1,13 @@
-//! `photoroll photo standardize|check`: the standard photo from the command line.
+//! `photoroll photo standardize|check|import`: the standard photo from the command line, and
+//! photos from elsewhere (照片导入).
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
+use photoroll_core::JobControl;
 use photoroll_imaging::spec::{PhotoSpec, parse_background};
 use photoroll_imaging::{CheckReport, Report, Standardizer};
+use photoroll_workflows as workflows;
+use photoroll_workflows::photo_import::{NameBy, PhotoImportOptions};
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand, Debug)]
@@ -31,10 +35,35 @@ pub enum PhotoCmd {
         #[arg(long)]
         json: bool,
     },
+    /// 照片导入: a folder or a zip of JPEG/PNG photos named `<采集码>.jpg` (or by ID number with
+    /// `--name-by id`), each standardized, checked and saved like a station capture; the
+    /// student moves to submitted. Exit 0 when the batch was processed (failed files are in the
+    /// report), 2 when PATH or the school is refused (nothing stored).
+    Import {
+        path: PathBuf,
+        #[arg(long)]
+        school: String,
+        /// What the files are named after: code (采集码, default) or id (证件号).
+        #[arg(long, default_value = "code", value_parser = ["code", "id"])]
+        name_by: String,
+        /// Report files whose checks fail (checks_failed) instead of importing them.
+        #[arg(long)]
+        only_passing: bool,
+        /// Print the report as JSON: {"total","imported","failed":[{"file","code","message"}]}.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
-pub fn run(cmd: PhotoCmd) -> Result<()> {
+pub async fn run(dir: &Path, cmd: PhotoCmd) -> Result<()> {
     match cmd {
+        PhotoCmd::Import {
+            path,
+            school,
+            name_by,
+            only_passing,
+            json,
+        } => import(dir, &path, school, &name_by, only_passing, json).await,
         PhotoCmd::Standardize {
             input,
             output,
@@ -78,6 +107,49 @@ pub fn run(cmd: PhotoCmd) -> Result<()> {
             Ok(())
         }
     }
+}
+
+async fn import(
+    dir: &Path,
+    path: &Path,
+    school: String,
+    name_by: &str,
+    only_passing: bool,
+    json: bool,
+) -> Result<()> {
+    let options = PhotoImportOptions {
+        school,
+        name_by: NameBy::parse(name_by)?,
+        only_passing,
+    };
+    workflows::maintenance::parse_school(&options.school)?;
+    let store = crate::open(dir).await?;
+    let desk = workflows::CaptureDesk::default();
+    let show = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let job = JobControl::new().with_progress(move |done, total| {
+        if show {
+            eprint!("\r已处理 {done}/{total}");
+        }
+    });
+    let report =
+        workflows::photo_import::import_photos(&store, &desk, path, &options, &job).await?;
+    if show {
+        eprintln!();
+    }
+    if json {
+        return crate::print_json(&report);
+    }
+    println!(
+        "照片导入完成：{} 共 {} 个文件，导入 {} 张，失败 {} 个",
+        path.display(),
+        report.total,
+        report.imported,
+        report.failed.len()
+    );
+    for f in &report.failed {
+        println!("  {}\t{}\t{}", f.file, f.code.id(), f.message);
+    }
+    Ok(())
 }
 
 fn read_input(path: &Path) -> Result<Vec<u8>> {

@@ -268,4 +268,43 @@ impl Store {
             last_hour,
         })
     }
+
+    /// The school's records a photo file is named after (照片导入): the one holding a collection
+    /// code, or every record (学籍) of an ID number, one person holding several at a school.
+    pub async fn school_students_by(
+        &self,
+        school: &str,
+        key: StudentKey<'_>,
+    ) -> Result<Vec<crate::progress::StudentRow>, StoreError> {
+        let (column, value) = match key {
+            StudentKey::CollectionCode(code) => (
+                "collection_code",
+                photoroll_core::normalise_collection_code(code),
+            ),
+            StudentKey::IdNumber(number) => ("id_number", number.to_string()),
+        };
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(crate::progress::STUDENT_COLUMNS);
+        qb.push(" WHERE school_code = ")
+            .push_bind(school.to_string())
+            .push(" AND ")
+            .push(column)
+            .push(" = ")
+            .push_bind(value)
+            .push(" ORDER BY rowid");
+        let rows: Vec<crate::progress::RawStudent> =
+            qb.build_query_as().fetch_all(self.pool()).await?;
+        Ok(rows
+            .into_iter()
+            .map(crate::progress::StudentRow::from)
+            .collect())
+    }
+}
+
+/// What a photo file's name identifies a student by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StudentKey<'a> {
+    /// Normalised here as every collection code is.
+    CollectionCode(&'a str),
+    /// As stored: `IdDocument::number` of the parsed name.
+    IdNumber(&'a str),
 }

@@ -20,7 +20,7 @@ pub use blobs::{BlobStore, is_blob_name};
 pub use captures::{CaptureSource, NewCapture, SavedCapture};
 pub use error::StoreError;
 pub use gc::GcReport;
-pub use identify::{SessionTally, StationStudent};
+pub use identify::{SessionTally, StationStudent, StudentKey};
 pub use outbox::OutboxOp;
 pub use progress::{ExportRecord, ProgressCounts, StudentFilter, StudentRow};
 pub use review::{

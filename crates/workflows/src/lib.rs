@@ -6,6 +6,7 @@
 pub mod capture;
 mod error;
 pub mod maintenance;
+pub mod photo_import;
 pub mod review;
 pub mod roster;
 pub mod sessions;
