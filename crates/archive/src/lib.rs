@@ -362,10 +362,11 @@ fn precheck_directory<R: Read + Seek>(r: &mut R, limits: &Limits) -> Result<(), 
         if tail[at..at + 4] != EOCD_SIG {
             continue;
         }
-        let mut count = u16_at(&tail, at + 10).max(u16_at(&tail, at + 8));
-        let mut cd_size = u32_at(&tail, at + 12);
+        let count16 = u16_at(&tail, at + 10).max(u16_at(&tail, at + 8));
+        let cd_size32 = u32_at(&tail, at + 12);
         let cd_offset = u32_at(&tail, at + 16);
-        let zip64 = count == 0xFFFF || cd_size == 0xFFFF_FFFF || cd_offset == 0xFFFF_FFFF;
+        let (mut count, mut cd_size) = (count16, cd_size32);
+        let zip64 = count16 == 0xFFFF || cd_size32 == 0xFFFF_FFFF || cd_offset == 0xFFFF_FFFF;
         // A stray signature (inside a photo's bytes, say) is no record: a real one ends the
         // file with its comment, or points back at a central header.
         let ends_file = at + EOCD_LEN + u16_at(&tail, at + 20) as usize == tail.len();
@@ -397,8 +398,20 @@ fn precheck_directory<R: Read + Seek>(r: &mut R, limits: &Limits) -> Result<(), 
                 r.seek(SeekFrom::Start(offset)).map_err(ArchiveError::Io)?;
                 r.read_exact(&mut rec).map_err(ArchiveError::Io)?;
                 if rec[..4] == EOCD64_SIG {
-                    count = count.max(u64_at(&rec, 24)).max(u64_at(&rec, 32));
-                    cd_size = cd_size.max(u64_at(&rec, 40));
+                    // 0xFFFF and 0xFFFFFFFF are markers that say "see the zip64 record" (the
+                    // zip crate writes every marker whenever one is needed): not sizes.
+                    let count64 = u64_at(&rec, 24).max(u64_at(&rec, 32));
+                    let cd_size64 = u64_at(&rec, 40);
+                    count = if count16 == 0xFFFF {
+                        count64
+                    } else {
+                        count16.max(count64)
+                    };
+                    cd_size = if cd_size32 == 0xFFFF_FFFF {
+                        cd_size64
+                    } else {
+                        cd_size32.max(cd_size64)
+                    };
                 }
             }
         }

@@ -109,3 +109,28 @@ fn verify_inflates_without_keeping_and_catches_a_lying_size() {
         5000
     );
 }
+
+#[test]
+fn zip64_markers_in_the_end_record_are_not_sizes() {
+    // The zip crate writes 0xFFFFFFFF for the directory's size and offset in the classic end
+    // record whenever an archive needs zip64 (a 6 GB photo zip, a big backup): the real values
+    // are in the zip64 record, and those are what the limits are held to.
+    let entries: Vec<Raw> = (0..70_000)
+        .map(|i| Raw::stored(&format!("{i}.jpg"), b""))
+        .collect();
+    let mut bytes = build(&entries);
+    let eocd = bytes.len() - 22;
+    assert_eq!(&bytes[eocd..eocd + 4], b"PK\x05\x06");
+    bytes[eocd + 12..eocd + 20].fill(0xFF);
+    let zip = open(bytes.clone(), Limits::PHOTOS).unwrap();
+    assert_eq!(zip.len(), 70_000);
+    // The limit still holds, on the zip64 record's count.
+    let small = Limits {
+        max_entries: 60_000,
+        ..Limits::PHOTOS
+    };
+    assert!(matches!(
+        open(bytes, small),
+        Err(ArchiveError::TooManyEntries { count: 70_000, .. })
+    ));
+}
