@@ -53,6 +53,29 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// Photo import (照片导入): PHOTOS real-size captures made from the test portraits, named by
+    /// the collection codes of a generated roster, imported by `photoroll photo import` in a
+    /// child process; prints photos per second.
+    PhotoImport {
+        #[arg(long, default_value_t = 1000)]
+        photos: usize,
+        /// The captures' size, WIDTHxHEIGHT (4000x6000: a 24-megapixel studio camera).
+        #[arg(long, default_value = "4000x6000")]
+        size: String,
+        /// The folder of test portraits (`tests/fixtures/faces` in the repository).
+        #[arg(long, default_value = "tests/fixtures/faces")]
+        faces: std::path::PathBuf,
+        /// Import one zip of the captures instead of a folder.
+        #[arg(long)]
+        zip: bool,
+        /// Where to write the captures (default: beside the data folder, in a temporary folder);
+        /// 1,000 24-megapixel captures are 6 GB.
+        #[arg(long)]
+        photos_dir: Option<std::path::PathBuf>,
+        /// Keep the data folder and roster here (an empty folder).
+        #[arg(long)]
+        keep: Option<std::path::PathBuf>,
+    },
     /// Collection-code scanning on 1280×720 frames (with and without a code).
     Qr {
         #[arg(long, default_value_t = 21)]
@@ -98,6 +121,24 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
         } => return crate::bench_photo::run(source, runs, batch, &size, keep),
         BenchCmd::PhotoChild { capture, runs } => return crate::bench_photo::child(&capture, runs),
         BenchCmd::Qr { runs } => return crate::bench_qr::run(runs),
+        BenchCmd::PhotoImport {
+            photos,
+            size,
+            faces,
+            zip,
+            photos_dir,
+            keep,
+        } => {
+            return crate::bench_photo_import::run(crate::bench_photo_import::Args {
+                photos,
+                size,
+                faces,
+                zip,
+                photos_dir,
+                keep,
+            })
+            .await;
+        }
         BenchCmd::Review { students, runs } => {
             return crate::bench_review::run(students, runs).await;
         }

@@ -102,6 +102,14 @@ pub fn child(capture: &Path, runs: usize) -> Result<()> {
     Ok(())
 }
 
+/// `WIDTHxHEIGHT` of a capture to make.
+pub fn parse_size(size: &str) -> Result<(u32, u32)> {
+    size.split_once(['x', '×'])
+        .and_then(|(w, h)| Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?)))
+        .filter(|&(w, h)| (480..=12_000).contains(&w) && (640..=12_000).contains(&h))
+        .ok_or_else(|| anyhow::anyhow!("--size must be WIDTHxHEIGHT within 480x640..12000x12000"))
+}
+
 pub fn run(
     source: PathBuf,
     runs: usize,
@@ -113,13 +121,7 @@ pub fn run(
         runs > 0 && batch > 0,
         "--runs and --batch must be at least 1"
     );
-    let (width, height) = size
-        .split_once(['x', '×'])
-        .and_then(|(w, h)| Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?)))
-        .filter(|&(w, h)| (480..=12_000).contains(&w) && (640..=12_000).contains(&h))
-        .ok_or_else(|| {
-            anyhow::anyhow!("--size must be WIDTHxHEIGHT within 480x640..12000x12000")
-        })?;
+    let (width, height) = parse_size(size)?;
     let tmp = tempfile::tempdir()?;
     let dir = keep.unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&dir)?;

@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_photo;
+mod bench_photo_import;
 mod bench_preview;
 mod bench_qr;
 mod bench_review;
