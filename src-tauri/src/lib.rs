@@ -8,7 +8,9 @@ mod error;
 mod frames;
 mod jobs;
 mod live_camera;
+mod photos;
 pub mod rendering;
+mod review;
 mod state;
 
 use state::AppState;
@@ -57,6 +59,17 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         capture::import_station_pack,
         capture::export_station_captures,
         capture::import_station_captures,
+        review::review_queue,
+        review::review_detail,
+        review::review_decide,
+        review::review_undo,
+        review::review_bulk,
+        review::reject_reasons,
+        review::save_reject_reason,
+        review::remove_reject_reason,
+        review::move_reject_reason,
+        review::school_settings,
+        review::set_school_settings,
     ])
 }
 
@@ -92,6 +105,7 @@ async fn open_store() -> Result<photoroll_store::Store, String> {
 pub fn run() {
     let builder = specta_builder();
     let frames = frames::FramePool::new();
+    let photos = photos::PhotoPool::new();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             // A second launch focuses the running window instead of opening the store twice.
@@ -111,10 +125,18 @@ pub fn run() {
         .register_asynchronous_uri_scheme_protocol("frame", move |ctx, request, responder| {
             frames.submit(ctx.app_handle().clone(), request, responder);
         })
+        .register_asynchronous_uri_scheme_protocol("photo", move |ctx, request, responder| {
+            photos.submit(ctx.app_handle().clone(), request, responder);
+        })
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
-            let store = tauri::async_runtime::block_on(open_store())?;
+            let store = tauri::async_runtime::block_on(async {
+                let store = open_store().await?;
+                // Students whose confirmation deadline passed: now, then every ten minutes.
+                photoroll_workflows::review::spawn_auto_confirm(store.clone());
+                Ok::<_, String>(store)
+            })?;
             app.manage(AppState::new(store));
             Ok(())
         })

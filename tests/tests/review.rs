@@ -203,6 +203,11 @@ async fn undo_goes_back_once_and_only_while_unsynced() {
     );
     let history = store.transitions(&a).await.unwrap();
     assert_eq!(history.last().unwrap().action, "undo");
+    assert_eq!(
+        history.last().unwrap().actor,
+        "审核员：李华",
+        "the reviewer took it back"
+    );
     // The undone decision is no longer the latest change: a second undo is refused.
     let again = review::undo(&store, "李华", decided.transition_id)
         .await

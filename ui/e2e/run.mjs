@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Session, isolatedProfile, startDriver } from "./webdriver.mjs";
+import { reviewFlow } from "./review.mjs";
 import { readSheet } from "./xlsx.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -245,6 +246,9 @@ try {
   await s.type('[data-testid="search"]', "路人甲");
   await s.waitFor('[data-testid="flag"]', (t) => t.includes("待核实"));
   check(true, "the admin sees the walk-in flagged 待核实");
+
+  console.log("review (审核) and settings (设置), keyboard only");
+  await reviewFlow({ s, check, shot, cli, dataDir });
 } finally {
   if (s) await s.quit().catch(() => {});
   driver.kill();

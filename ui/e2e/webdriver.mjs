@@ -122,6 +122,12 @@ export class Session {
   }
 
   async screenshot() {
+    // WebKitGTK captures after the page's next paint, and a page at rest (nothing blinking or
+    // loading; software rendering under Xvfb) may not paint again: the command then waits out
+    // its 300 s timeout. An invisible style change gives it that paint.
+    await this.exec(
+      "const s = document.documentElement.style; s.outline = '1px solid transparent'; requestAnimationFrame(() => requestAnimationFrame(() => { s.outline = ''; }));",
+    ).catch(() => {});
     return Buffer.from((await this.cmd("GET", "/screenshot")).value, "base64");
   }
 

@@ -327,6 +327,124 @@ async importStationCaptures(path: string, jobId: string, onProgress: TAURI_CHANN
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * The review queue under the filter (no state chosen: the photos awaiting review), oldest
+ * first.
+ */
+async reviewQueue(filter: ReviewFilter) : Promise<Result<QueueEntry[], UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("review_queue", { filter }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * One student as the review screen shows them: masked record, capture and checks, history.
+ */
+async reviewDetail(studentId: string) : Promise<Result<ReviewDetail, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("review_detail", { studentId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * One decision on the photo the reviewer saw (`judged_photo`, its SHA-256): refused with
+ * `stale_photo` when the student's photo changed since.
+ */
+async reviewDecide(reviewer: string, studentId: string, judgedPhoto: string, verdict: Verdict) : Promise<Result<Decided, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("review_decide", { reviewer, studentId, judgedPhoto, verdict }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Takes back a decision this screen made (Z), recorded as its own transition.
+ */
+async reviewUndo(reviewer: string, transitionId: number) : Promise<Result<Decided, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("review_undo", { reviewer, transitionId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The same decision for every photo the filter selects now, as a job with progress and
+ * cancel; already-decided students stay decided when it is cancelled.
+ */
+async reviewBulk(reviewer: string, filter: ReviewFilter, verdict: Verdict, jobId: string, onProgress: TAURI_CHANNEL<JobProgress>) : Promise<Result<BulkOutcome, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("review_bulk", { reviewer, filter, verdict, jobId, onProgress }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The reject-reason catalogue in the reviewer's order (keys 1–9 pick the first nine).
+ */
+async rejectReasons() : Promise<Result<RejectReason[], UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("reject_reasons") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Adds a reason at the end, or changes an existing one's label and message.
+ */
+async saveRejectReason(reason: RejectReason) : Promise<Result<RejectReason[], UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("save_reject_reason", { reason }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async removeRejectReason(key: string) : Promise<Result<RejectReason[], UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("remove_reject_reason", { key }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Moves a reason to a position (0-based).
+ */
+async moveRejectReason(key: string, to: number) : Promise<Result<RejectReason[], UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("move_reject_reason", { key, to }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async schoolSettings(school: string) : Promise<Result<SchoolSettings, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("school_settings", { school }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * A school's final confirmation on/off and its auto-confirm deadline in days.
+ */
+async setSchoolSettings(school: string, finalConfirmation: boolean | null, confirmDays: number | null) : Promise<Result<SchoolSettings, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_school_settings", { school, finalConfirmation, confirmDays }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -344,6 +462,11 @@ async importStationCaptures(path: string, jobId: string, onProgress: TAURI_CHANN
  * What the window needs to draw its frame.
  */
 export type AppInfo = { version: string; data_dir: string; schools: School[]; has_demo_data: boolean }
+export type BulkOutcome = { decided: string[]; skipped: Skipped[]; 
+/**
+ * Stopped by the user: the students after the last slice were not decided.
+ */
+cancelled: boolean }
 export type CameraDevice = { id: string; name: string }
 export type CameraList = { devices: CameraDevice[]; 
 /**
@@ -371,6 +494,18 @@ export type CaptureAdmission =
  * The guide the preview draws, from the photo settings (output pixels).
  */
 export type CaptureGuide = { width: number; height: number; head_top: [number, number]; eye_line: [number, number]; face_width: [number, number] }
+/**
+ * The capture a photo came from.
+ */
+export type CaptureInfo = { capture_id: string; original_sha256: string; actor: string; taken_at: string; 
+/**
+ * `station` or `import`.
+ */
+source: string; session_id: string | null; 
+/**
+ * Failed checks first.
+ */
+checks: CheckResult[] }
 export type CaptureSession = { id: string; school_code: string; name: string; feature_code: string; category: string | null; department: string | null; class_name: string | null; created_at: string; students: number }
 /**
  * A capture awaiting the student's answer, as the window shows it.
@@ -385,8 +520,22 @@ export type CapturesImportView = { added: number; skipped: string[] }
  * A failed check the photographer accepted, and why.
  */
 export type CheckOverride = { code: string; reason: string }
+/**
+ * One automatic check of the capture behind a photo, with the photographer's reason when
+ * they accepted it failed.
+ */
+export type CheckResult = { code: string; passed: boolean; message: string; limit: string; override_reason: string | null }
 export type CheckView = { code: string; passed: boolean; message: string; limit: string; score: number }
+/**
+ * "Failed checks: any / none / a given check" on the review queue.
+ */
+export type ChecksFilter = { kind: "unfiltered" } | { kind: "any_failed" } | { kind: "all_passed" } | { kind: "failed"; code: string }
 export type CollectionState = "pending" | "submitted" | "rejected" | "awaiting_confirmation" | "completed" | "intercepted" | "delivered"
+export type Decided = { 
+/**
+ * The history row; the window keeps it to undo.
+ */
+transition_id: number; from: CollectionState; to: CollectionState }
 export type EducationCategory = "regular" | "adult" | "online" | "open" | "self_study" | "postgraduate"
 /**
  * An export in the history: the name the user gave it (or the file name), where it went, and
@@ -434,6 +583,28 @@ export type Level = "junior" | "bachelor" | "master" | "doctor"
  */
 export type ProgressCounts = { pending: number; submitted: number; rejected: number; awaiting_confirmation: number; completed: number; intercepted: number; delivered: number; total: number }
 /**
+ * A photo in the review queue, as light as the list needs (10,000 of them load at once).
+ */
+export type QueueEntry = { student_id: string; collection_code: string | null; name_masked: string; class_name: string | null; state: CollectionState; photo_sha256: string; failed_checks: string[]; 
+/**
+ * When the student's state last changed (for a submitted photo: when it was submitted).
+ */
+since: string }
+/**
+ * One entry of the reject-reason catalogue (设置 → 驳回原因): a stable key for data and
+ * automation, the reviewer's short label, and the message the student sees.
+ */
+export type RejectReason = { key: string; label: string; message: string }
+/**
+ * Everything the review screen shows for one student.
+ */
+export type ReviewDetail = { student: StudentRow; capture: CaptureInfo | null; history: TransitionRecord[] }
+export type ReviewFilter = { students: StudentFilter; 
+/**
+ * Only the students a capture session covers.
+ */
+session: string | null; checks: ChecksFilter }
+/**
  * Why a row was not imported, with a message an administrator can act on.
  */
 export type RowFailure = { row: number; code: FailureCode; message: string }
@@ -447,6 +618,7 @@ export type School = { code: SchoolCode; name: string }
  * A school code (院校代码): exactly five ASCII digits, e.g. 河北大学 = 10075.
  */
 export type SchoolCode = string
+export type SchoolSettings = { final_confirmation: boolean; confirm_days: number; allow_walk_ins: boolean }
 /**
  * What the station prints for a session: its feature code and a QR code that switches a
  * station to it.
@@ -472,6 +644,10 @@ done: number;
  * Captures saved in the last hour.
  */
 last_hour: number }
+/**
+ * A student a bulk decision left alone, and why.
+ */
+export type Skipped = { student_id: string; code: string; reason: string }
 /**
  * Where the photographer takes pictures from.
  */
@@ -519,6 +695,7 @@ flag: string | null;
  * What the student is told about their state (a rejection's reason).
  */
 state_reason: string | null }
+export type TransitionRecord = { id: number; from_state: string; action: string; to_state: string; actor: string; photo_hash: string | null; reason: string | null; reason_key: string | null; at: string }
 export type UiError = { 
 /**
  * Stable identifier, shown one click away ("详情") for support.
@@ -532,6 +709,22 @@ message: string;
  * Whether the user's input was refused (as opposed to a failure of this machine).
  */
 refused: boolean }
+/**
+ * The decisions the review screen and `photoroll review` make, with what each needs.
+ */
+export type Verdict = { kind: "approve" } | 
+/**
+ * A catalogue reason, with an optional written note (R writes one).
+ */
+{ kind: "reject"; reason_key: string; note: string | null } | { kind: "withdraw" } | 
+/**
+ * The student confirmed in person (最终确认).
+ */
+{ kind: "confirm" } | 
+/**
+ * The student asked for a new photo.
+ */
+{ kind: "student_retake" }
 
 /** tauri-specta globals **/
 

@@ -67,11 +67,12 @@ impl Verdict {
     }
 }
 
-/// How the history names the person: reviewers decide photos, admins record what a student
-/// said.
+/// How the history names the person: reviewers decide photos (and take their decisions back),
+/// admins record what a student said.
 fn actor(name: &str, action: Action) -> Result<String> {
     let who = Reviewer::parse(name)?;
-    Ok(if photoroll_core::review::is_review_decision(action) {
+    let by_reviewer = photoroll_core::review::is_review_decision(action) || action == Action::Undo;
+    Ok(if by_reviewer {
         who.actor()
     } else {
         format!("管理员：{}", who.as_str())
