@@ -52,6 +52,10 @@ pub enum BenchCmd {
         students: usize,
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        /// Only make the data set, in this (new) data folder, and keep it: the window's review
+        /// benchmark (ui/e2e/bench-review.mjs) opens it.
+        #[arg(long)]
+        keep: Option<std::path::PathBuf>,
     },
     /// Photo import (照片导入): PHOTOS real-size captures made from the test portraits, named by
     /// the collection codes of a generated roster, imported by `photoroll photo import` in a
@@ -139,8 +143,12 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
             })
             .await;
         }
-        BenchCmd::Review { students, runs } => {
-            return crate::bench_review::run(students, runs).await;
+        BenchCmd::Review {
+            students,
+            runs,
+            keep,
+        } => {
+            return crate::bench_review::run(students, runs, keep).await;
         }
         BenchCmd::Preview {
             source,

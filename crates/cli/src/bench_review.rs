@@ -6,6 +6,7 @@ use anyhow::Result;
 use photoroll_core::{Action, EducationCategory, JobControl, School, SchoolCode};
 use photoroll_store::{ChecksFilter, ReviewFilter, Store};
 use photoroll_workflows::review::{self, Verdict};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 fn ms(d: Duration) -> f64 {
@@ -17,9 +18,10 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-pub async fn run(students: usize, runs: usize) -> Result<()> {
+pub async fn run(students: usize, runs: usize, keep: Option<PathBuf>) -> Result<()> {
     let tmp = tempfile::tempdir()?;
-    let store = Store::open(&tmp.path().join("data")).await?;
+    let data = keep.clone().unwrap_or_else(|| tmp.path().join("data"));
+    let store = Store::open(&data).await?;
     let code = SchoolCode::parse(photoroll_demo::DEMO_SCHOOL_CODE)?;
     store
         .upsert_school(
@@ -68,6 +70,11 @@ pub async fn run(students: usize, runs: usize) -> Result<()> {
         bytes_total as f64 / ids.len().max(1) as f64 / 1024.0,
         setup.as_secs_f64()
     );
+    if let Some(dir) = keep {
+        store.close().await;
+        println!("  data kept in {}", dir.display());
+        return Ok(());
+    }
 
     // Opening the screen: the queue, the first student's detail and the photo's bytes.
     let mut open = Vec::new();
