@@ -8,6 +8,7 @@ mod error;
 mod frames;
 mod jobs;
 mod live_camera;
+mod photo_import;
 mod photos;
 pub mod rendering;
 mod review;
@@ -39,6 +40,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         commands::export_students,
         commands::rerun_export,
         commands::exports,
+        photo_import::import_photos,
         camera::station_cameras,
         camera::camera_modes,
         camera::station_start,

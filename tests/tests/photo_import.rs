@@ -11,7 +11,7 @@ use photoroll_store::Store;
 use photoroll_tests::{C, face_bytes, valid_id, write_xlsx};
 use photoroll_workflows::CaptureDesk;
 use photoroll_workflows::photo_import::{
-    FailureCode, NameBy, PhotoImportOptions, PhotoImportReport, import_photos,
+    NameBy, PhotoFailureCode, PhotoImportOptions, PhotoImportReport, import_photos,
 };
 use rawzip::{Raw, build};
 use std::collections::BTreeMap;
@@ -77,7 +77,7 @@ fn options(school: &str) -> PhotoImportOptions {
 }
 
 /// file → code, for the assertions.
-fn failures(report: &PhotoImportReport) -> BTreeMap<String, FailureCode> {
+fn failures(report: &PhotoImportReport) -> BTreeMap<String, PhotoFailureCode> {
     report
         .failed
         .iter()
@@ -177,24 +177,36 @@ async fn a_real_folder_imports_through_the_capture_path_with_one_failure_per_fil
         .unwrap();
 
     let f = failures(&report);
-    let want: BTreeMap<String, FailureCode> = [
-        (format!("{}.jpg", completed[0]), FailureCode::AlreadyFinal),
-        (format!("{}.jpg", delivered[0]), FailureCode::AlreadyFinal),
-        (format!("{}.jpg", awaiting[0]), FailureCode::AlreadyFinal),
-        (format!("{}.jpg", pending[2]), FailureCode::NoFace),
-        (format!("{}.jpg", pending[3]), FailureCode::NotAnImage),
-        ("2026999999999.jpg".into(), FailureCode::UnknownStudent),
-        ("张三.jpg".into(), FailureCode::UnknownStudent),
-        ("名单说明.txt".into(), FailureCode::NotAnImage),
-        ("IMG_0001.HEIC".into(), FailureCode::NotAnImage),
-        (format!("{}.jpg", pending[4]), FailureCode::DuplicateInBatch),
+    let want: BTreeMap<String, PhotoFailureCode> = [
+        (
+            format!("{}.jpg", completed[0]),
+            PhotoFailureCode::AlreadyFinal,
+        ),
+        (
+            format!("{}.jpg", delivered[0]),
+            PhotoFailureCode::AlreadyFinal,
+        ),
+        (
+            format!("{}.jpg", awaiting[0]),
+            PhotoFailureCode::AlreadyFinal,
+        ),
+        (format!("{}.jpg", pending[2]), PhotoFailureCode::NoFace),
+        (format!("{}.jpg", pending[3]), PhotoFailureCode::NotAnImage),
+        ("2026999999999.jpg".into(), PhotoFailureCode::UnknownStudent),
+        ("张三.jpg".into(), PhotoFailureCode::UnknownStudent),
+        ("名单说明.txt".into(), PhotoFailureCode::NotAnImage),
+        ("IMG_0001.HEIC".into(), PhotoFailureCode::NotAnImage),
+        (
+            format!("{}.jpg", pending[4]),
+            PhotoFailureCode::DuplicateInBatch,
+        ),
         (
             format!("计算机1班/{}.png", pending[4]),
-            FailureCode::DuplicateInBatch,
+            PhotoFailureCode::DuplicateInBatch,
         ),
-        ("2026000000001.jpg".into(), FailureCode::TooLarge),
-        ("link.jpg".into(), FailureCode::UnsafeName),
-        ("linked-folder".into(), FailureCode::UnsafeName),
+        ("2026000000001.jpg".into(), PhotoFailureCode::TooLarge),
+        ("link.jpg".into(), PhotoFailureCode::UnsafeName),
+        ("linked-folder".into(), PhotoFailureCode::UnsafeName),
     ]
     .into_iter()
     .collect();
@@ -334,12 +346,24 @@ async fn a_real_zip_with_hostile_names_gbk_names_and_only_passing() {
     .unwrap();
     let f = failures(&report);
     // astronaut.png fails `sharpness` (a 512-pixel portrait enlarged): reported, not imported.
-    let want: BTreeMap<String, FailureCode> = [
-        (format!("{}.png", pending[1]), FailureCode::ChecksFailed),
-        (format!("../{}.jpg", pending[2]), FailureCode::UnsafeName),
-        (format!("/etc/{}.jpg", pending[3]), FailureCode::UnsafeName),
-        (format!("{}.jpg", pending[4]), FailureCode::ChecksFailed),
-        (format!("{}.jpg", pending[5]), FailureCode::UnsafeName),
+    let want: BTreeMap<String, PhotoFailureCode> = [
+        (
+            format!("{}.png", pending[1]),
+            PhotoFailureCode::ChecksFailed,
+        ),
+        (
+            format!("../{}.jpg", pending[2]),
+            PhotoFailureCode::UnsafeName,
+        ),
+        (
+            format!("/etc/{}.jpg", pending[3]),
+            PhotoFailureCode::UnsafeName,
+        ),
+        (
+            format!("{}.jpg", pending[4]),
+            PhotoFailureCode::ChecksFailed,
+        ),
+        (format!("{}.jpg", pending[5]), PhotoFailureCode::UnsafeName),
     ]
     .into_iter()
     .collect();
@@ -348,7 +372,7 @@ async fn a_real_zip_with_hostile_names_gbk_names_and_only_passing() {
     let checks = report
         .failed
         .iter()
-        .find(|f| f.code == FailureCode::ChecksFailed)
+        .find(|f| f.code == PhotoFailureCode::ChecksFailed)
         .unwrap();
     assert!(checks.message.contains("未通过检查"), "{checks:?}");
     assert_eq!(state_of(&store, &pending[0]).await, "submitted");
@@ -573,10 +597,10 @@ async fn named_by_id_number_the_one_record_that_can_take_a_photo_is_chosen() {
     .unwrap();
     let f = failures(&report);
     let file = |id: &str| format!("{}.jpg", id.to_lowercase());
-    let want: BTreeMap<String, FailureCode> = [
-        (file(&both_open), FailureCode::AmbiguousStudent),
-        (file(&all_done), FailureCode::AlreadyFinal),
-        ("123.jpg".to_string(), FailureCode::UnknownStudent),
+    let want: BTreeMap<String, PhotoFailureCode> = [
+        (file(&both_open), PhotoFailureCode::AmbiguousStudent),
+        (file(&all_done), PhotoFailureCode::AlreadyFinal),
+        ("123.jpg".to_string(), PhotoFailureCode::UnknownStudent),
     ]
     .into_iter()
     .collect();
@@ -585,7 +609,7 @@ async fn named_by_id_number_the_one_record_that_can_take_a_photo_is_chosen() {
     let ambiguous = report
         .failed
         .iter()
-        .find(|f| f.code == FailureCode::AmbiguousStudent)
+        .find(|f| f.code == PhotoFailureCode::AmbiguousStudent)
         .unwrap();
     assert!(
         ambiguous.message.contains("2020100750002") && ambiguous.message.contains("2023100750003"),

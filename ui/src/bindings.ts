@@ -166,6 +166,18 @@ async exports() : Promise<Result<ExportRecord[], UiError>> {
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * Imports the photos in `path` for `school`'s students. Cancelling stops after the photo
+ * being saved; the report then says so (`cancelled`) and what was saved stays.
+ */
+async importPhotos(path: string, school: string, nameBy: NameBy, onlyPassing: boolean, jobId: string, onProgress: TAURI_CHANNEL<JobProgress>) : Promise<Result<PhotoImportReport, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("import_photos", { path, school, nameBy, onlyPassing, jobId, onProgress }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async stationCameras() : Promise<Result<CameraList, UiError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("station_cameras") };
@@ -578,6 +590,75 @@ export type JobProgress = { done: number; total: number }
  * 学历层次.
  */
 export type Level = "junior" | "bachelor" | "master" | "doctor"
+/**
+ * What the files are named after.
+ */
+export type NameBy = 
+/**
+ * `<采集码>.jpg`
+ */
+"code" | 
+/**
+ * `<证件号>.jpg`: the person's one record (学籍) that can take a photo.
+ */
+"id"
+/**
+ * Why one file was not imported.
+ */
+export type PhotoFailureCode = 
+/**
+ * No student of the school has the name's code or ID (or the name is neither).
+ */
+"unknown_student" | 
+/**
+ * Several records of one ID number can take a photo: the file must be named by code.
+ */
+"ambiguous_student" | 
+/**
+ * Not a JPEG or PNG (by its extension or its bytes), or unreadable.
+ */
+"not_an_image" | 
+/**
+ * No face found: no standard photo could be made.
+ */
+"no_face" | 
+/**
+ * The student is past taking a photo (awaiting confirmation, completed, intercepted,
+ * delivered).
+ */
+"already_final" | 
+/**
+ * Two files for the same student: neither is imported.
+ */
+"duplicate_in_batch" | 
+/**
+ * Path traversal, an absolute path, a drive letter, control characters, a symbolic link.
+ */
+"unsafe_name" | 
+/**
+ * Over [`MAX_PHOTO_BYTES`].
+ */
+"too_large" | 
+/**
+ * `only_passing`: the standard photo failed a check.
+ */
+"checks_failed"
+export type PhotoImportFailure = { 
+/**
+ * The file's path inside PATH (a zip entry's name as decoded).
+ */
+file: string; code: PhotoFailureCode; message: string }
+/**
+ * `{"total","imported","failed":[{"file","code","message"}]}` (a contract). `total` counts
+ * every file but hidden and system ones (`.DS_Store`, `Thumbs.db`, `__MACOSX/`), which are
+ * ignored; any other file that is not .jpg/.jpeg/.png is reported as `not_an_image`.
+ */
+export type PhotoImportReport = { total: number; imported: number; failed: PhotoImportFailure[]; 
+/**
+ * Cancelled midway: the files after the last one saved were not looked at (only present,
+ * as `true`, then).
+ */
+cancelled: boolean }
 /**
  * Counts per state, every state present (zero included), plus the total.
  */

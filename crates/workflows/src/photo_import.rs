@@ -72,7 +72,7 @@ pub struct PhotoImportOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-pub enum FailureCode {
+pub enum PhotoFailureCode {
     /// No student of the school has the name's code or ID (or the name is neither).
     UnknownStudent,
     /// Several records of one ID number can take a photo: the file must be named by code.
@@ -94,7 +94,7 @@ pub enum FailureCode {
     ChecksFailed,
 }
 
-impl FailureCode {
+impl PhotoFailureCode {
     pub fn id(self) -> &'static str {
         match self {
             Self::UnknownStudent => "unknown_student",
@@ -115,7 +115,7 @@ impl FailureCode {
 pub struct PhotoImportFailure {
     /// The file's path inside PATH (a zip entry's name as decoded).
     pub file: String,
-    pub code: FailureCode,
+    pub code: PhotoFailureCode,
     pub message: String,
 }
 
@@ -390,7 +390,7 @@ enum Outcome {
         /// Failed checks: code and message.
         failed: Vec<(String, String)>,
     },
-    Failed(FailureCode, String),
+    Failed(PhotoFailureCode, String),
 }
 
 fn state_name(row: &StudentRow) -> &str {
@@ -412,8 +412,8 @@ async fn resolve(
     school: &str,
     name_by: NameBy,
     key: &str,
-) -> Result<std::result::Result<StudentRow, (FailureCode, String)>> {
-    use FailureCode as F;
+) -> Result<std::result::Result<StudentRow, (PhotoFailureCode, String)>> {
+    use PhotoFailureCode as F;
     let (rows, what) = match name_by {
         NameBy::Code => match photoroll_core::parse_collection_code(key) {
             Ok(code) => (
@@ -520,7 +520,7 @@ pub async fn import_photos(
     let owned = path.to_path_buf();
     let Batch { files, zip } = tokio::task::spawn_blocking(move || open_batch(&owned)).await??;
 
-    use FailureCode as F;
+    use PhotoFailureCode as F;
     let mut failed: Vec<(usize, PhotoImportFailure)> = Vec::new();
     let fail = |failed: &mut Vec<(usize, PhotoImportFailure)>, seq, file: &str, code, message| {
         failed.push((
@@ -719,9 +719,10 @@ fn standardize_all(
                     let Ok((i, bytes)) = next else { break };
                     let outcome = match bytes {
                         Ok(bytes) => standardize_one(standardizer, bytes),
-                        Err(e) => {
-                            Outcome::Failed(FailureCode::NotAnImage, format!("无法读取文件：{e}"))
-                        }
+                        Err(e) => Outcome::Failed(
+                            PhotoFailureCode::NotAnImage,
+                            format!("无法读取文件：{e}"),
+                        ),
                     };
                     if job.is_cancelled() || tx.blocking_send((i, outcome)).is_err() {
                         break;
@@ -780,7 +781,7 @@ fn standardize_one(standardizer: &Standardizer, original: Vec<u8>) -> Outcome {
         let report = &result.report;
         return if report.source.is_none() {
             Outcome::Failed(
-                FailureCode::NotAnImage,
+                PhotoFailureCode::NotAnImage,
                 format!(
                     "不是可以读取的 JPEG 或 PNG 照片：{}",
                     report.error.as_deref().unwrap_or("无法解码")
@@ -792,7 +793,7 @@ fn standardize_one(standardizer: &Standardizer, original: Vec<u8>) -> Outcome {
                 .clone()
                 .or_else(|| report.failed().next().map(|c| c.message.clone()))
                 .unwrap_or_else(|| "没有检测到人脸".into());
-            Outcome::Failed(FailureCode::NoFace, format!("没有生成标准照片：{why}"))
+            Outcome::Failed(PhotoFailureCode::NoFace, format!("没有生成标准照片：{why}"))
         };
     };
     let failed = result
@@ -807,7 +808,7 @@ fn standardize_one(standardizer: &Standardizer, original: Vec<u8>) -> Outcome {
             report,
             failed,
         },
-        Err(e) => Outcome::Failed(FailureCode::NoFace, format!("检查报告无法保存：{e}")),
+        Err(e) => Outcome::Failed(PhotoFailureCode::NoFace, format!("检查报告无法保存：{e}")),
     }
 }
 
@@ -818,7 +819,7 @@ async fn save(
     outcome: Outcome,
     only_passing: bool,
     path: &Path,
-) -> Result<Option<(FailureCode, String)>> {
+) -> Result<Option<(PhotoFailureCode, String)>> {
     let (original, standard, report, failed) = match outcome {
         Outcome::Failed(code, message) => return Ok(Some((code, message))),
         Outcome::Photo {
@@ -831,7 +832,7 @@ async fn save(
     if only_passing && !failed.is_empty() {
         let list: Vec<String> = failed.iter().map(|(c, m)| format!("{c}（{m}）")).collect();
         return Ok(Some((
-            FailureCode::ChecksFailed,
+            PhotoFailureCode::ChecksFailed,
             format!("未通过检查，未导入：{}", list.join("；")),
         )));
     }
@@ -867,11 +868,11 @@ async fn save(
         Ok(_) => Ok(None),
         // The student moved on while the batch ran (a reviewer, another import).
         Err(StoreError::CaptureRefused(e)) => Ok(Some((
-            FailureCode::AlreadyFinal,
+            PhotoFailureCode::AlreadyFinal,
             format!("学生的状态已不允许导入照片：{e}"),
         ))),
         Err(StoreError::UnknownStudent(_)) => Ok(Some((
-            FailureCode::UnknownStudent,
+            PhotoFailureCode::UnknownStudent,
             "学生已从名单中删除".into(),
         ))),
         Err(e) => Err(e.into()),

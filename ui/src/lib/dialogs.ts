@@ -49,3 +49,13 @@ export async function pickPackSavePath(defaultPath: string): Promise<string | nu
   if (queued !== undefined) return queued;
   return await save({ defaultPath, filters: packFilter });
 }
+
+const photoZipFilter = [{ name: "ZIP", extensions: ["zip"] }];
+
+/** A zip of photos to import (照片导入); a folder goes through pickFolder. */
+export async function pickPhotoZip(): Promise<string | null> {
+  const queued = window.__photorollTestDialogs?.open.shift();
+  if (queued !== undefined) return queued;
+  const picked = await open({ multiple: false, directory: false, filters: photoZipFilter });
+  return typeof picked === "string" ? picked : null;
+}
