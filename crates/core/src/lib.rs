@@ -7,6 +7,7 @@
 pub mod capture;
 pub mod category;
 pub mod collection_code;
+pub mod compare;
 pub mod contract;
 pub mod id_document;
 pub mod identify;
@@ -28,6 +29,7 @@ pub use collection_code::{
     COLLECTION_CODE_LEN, CollectionCodeError, check_collection_code, normalise_collection_code,
     parse_collection_code,
 };
+pub use compare::{CompareThresholds, ThresholdError, Verdict};
 pub use contract::{Contract, ContractState};
 pub use id_document::{DocumentKind, IdDocument, IdError, mask_name};
 pub use job::{Cancelled, JobControl};
