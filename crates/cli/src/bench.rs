@@ -85,6 +85,24 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 21)]
         runs: usize,
     },
+    /// Portrait comparison (人像比对): one pair, decode + detect + align + embed both photos, on
+    /// one core; median of RUNS. Default pair: a 480×640 standard photo against a 150×200
+    /// admission photo made from two real portraits of one person.
+    Compare {
+        /// The folder of test portraits (`tests/fixtures/faces` in the repository).
+        #[arg(long, default_value = "tests/fixtures/faces")]
+        faces: std::path::PathBuf,
+        /// Compare these two photos instead.
+        #[arg(long)]
+        first: Option<std::path::PathBuf>,
+        #[arg(long)]
+        second: Option<std::path::PathBuf>,
+        #[arg(long, default_value_t = 21)]
+        runs: usize,
+        /// The measuring half (run pinned to one core by the benchmark itself).
+        #[arg(long, hide = true)]
+        child: bool,
+    },
     /// The measuring half of `bench photo` (run pinned to one core by it).
     #[command(hide = true)]
     PhotoChild {
@@ -125,6 +143,21 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
         } => return crate::bench_photo::run(source, runs, batch, &size, keep),
         BenchCmd::PhotoChild { capture, runs } => return crate::bench_photo::child(&capture, runs),
         BenchCmd::Qr { runs } => return crate::bench_qr::run(runs),
+        BenchCmd::Compare {
+            faces,
+            first,
+            second,
+            runs,
+            child,
+        } => {
+            return crate::bench_compare::run(crate::bench_compare::Args {
+                faces,
+                first,
+                second,
+                runs,
+                child,
+            });
+        }
         BenchCmd::PhotoImport {
             photos,
             size,

@@ -4,11 +4,13 @@
 //! 1 something failed on this machine.
 
 mod bench;
+mod bench_compare;
 mod bench_photo;
 mod bench_photo_import;
 mod bench_preview;
 mod bench_qr;
 mod bench_review;
+mod compare;
 mod photo;
 mod qr;
 mod review;
@@ -111,6 +113,9 @@ enum Command {
     /// One student's record and history.
     #[command(subcommand)]
     Student(review::StudentCmd),
+    /// Portrait comparison (人像比对): compare the faces of two photos.
+    #[command(subcommand)]
+    Compare(compare::CompareCmd),
     /// Collection-code QR codes: read them from a still image.
     #[command(subcommand)]
     Qr(qr::QrCmd),
@@ -605,6 +610,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Photo(cmd) => photo::run(&dir, cmd).await,
         Command::Qr(cmd) => qr::run(cmd),
+        Command::Compare(cmd) => compare::run(cmd).await,
         Command::Session(cmd) => session(&dir, cmd).await,
         Command::Station(cmd) => station(&dir, cmd).await,
         Command::Bench(cmd) => bench::run(cmd).await,

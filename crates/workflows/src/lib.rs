@@ -4,6 +4,7 @@
 //! photo import, delivery packages, print orders, sync) belong here too.
 
 pub mod capture;
+pub mod compare;
 mod error;
 pub mod maintenance;
 pub mod photo_import;
