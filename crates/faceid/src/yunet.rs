@@ -129,22 +129,36 @@ pub fn nms(mut faces: Vec<Face>, iou_threshold: f32) -> Vec<Face> {
     kept
 }
 
-/// How a photo is placed in the detector's square input: scaled by `scale` and put in the
-/// top-left corner, the rest black (OpenCV pads at the right and bottom).
+/// How a photo is placed in the detector's square input: scaled by `scale` so that its longer
+/// side fills the square (up or down), and put in the top-left corner, the rest black (OpenCV
+/// pads at the right and bottom).
+///
+/// Measured alternatives (the evaluation example): a 256×320 input for 3:4 photos (2 ms less a
+/// photo) and leaving small photos at their own size each moved single scores by up to 0.1
+/// either way (lowest genuine 0.57–0.67 instead of 0.61–0.76, highest impostor 0.27 either
+/// way): no better, so the plain square stays.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Placement {
     pub scale: f32,
+    /// The photo's size in the input.
     pub width: u32,
     pub height: u32,
+    /// The input's size (a square, a multiple of 32).
+    pub input_width: u32,
+    pub input_height: u32,
 }
 
 impl Placement {
+    /// `side` must be a multiple of 32 (YuNet's coarsest stride).
     pub fn fit(image_width: u32, image_height: u32, side: u32) -> Placement {
-        let scale = side as f32 / image_width.max(image_height).max(1) as f32;
+        let longer = image_width.max(image_height).max(1);
+        let scale = side as f32 / longer as f32;
         Placement {
             scale,
             width: ((image_width as f32 * scale).round() as u32).clamp(1, side),
             height: ((image_height as f32 * scale).round() as u32).clamp(1, side),
+            input_width: side,
+            input_height: side,
         }
     }
 
@@ -161,10 +175,9 @@ impl Placement {
     }
 }
 
-/// The detector's input tensor data for `image`: NCHW, **BGR**, values 0–255 unnormalised (the
-/// model has no normalisation layer), the photo resized into the top-left corner.
-pub fn input_tensor(image: &RgbImage, side: u32) -> (Vec<f32>, Placement) {
-    let place = Placement::fit(image.width, image.height, side);
+/// The detector's input tensor data for `image` placed by `place`: NCHW, **BGR**, values 0–255
+/// unnormalised (the model has no normalisation layer).
+pub fn input_tensor(image: &RgbImage, place: &Placement) -> Vec<f32> {
     let small;
     let src = if (place.width, place.height) == (image.width, image.height) {
         image
@@ -172,18 +185,19 @@ pub fn input_tensor(image: &RgbImage, side: u32) -> (Vec<f32>, Placement) {
         small = image.resized(place.width, place.height, Filter::Bilinear);
         &small
     };
-    let plane = side as usize * side as usize;
+    let (iw, ih) = (place.input_width as usize, place.input_height as usize);
+    let plane = iw * ih;
     let mut data = vec![0f32; 3 * plane];
     for y in 0..place.height as usize {
         let row = &src.data[y * place.width as usize * 3..(y + 1) * place.width as usize * 3];
         for (x, px) in row.chunks_exact(3).enumerate() {
-            let at = y * side as usize + x;
+            let at = y * iw + x;
             data[at] = px[2] as f32;
             data[plane + at] = px[1] as f32;
             data[2 * plane + at] = px[0] as f32;
         }
     }
-    (data, place)
+    data
 }
 
 #[cfg(test)]
@@ -290,24 +304,34 @@ mod tests {
     }
 
     #[test]
-    fn placement_maps_input_pixels_back_to_the_photo() {
-        let place = Placement::fit(150, 200, 320);
-        assert_eq!((place.width, place.height), (240, 320));
-        let p = place.to_photo(Point { x: 239.5, y: 319.5 }, 150, 200);
-        assert!((p.x - 149.5).abs() < 1e-3 && (p.y - 199.5).abs() < 1e-3);
-        let centre = place.to_photo(Point { x: 119.5, y: 159.5 }, 150, 200);
-        assert!((centre.x - 74.5).abs() < 1e-3 && (centre.y - 99.5).abs() < 1e-3);
+    fn placement_scales_the_longer_side_into_the_square() {
+        let big = Placement::fit(3000, 4000, 320);
+        assert_eq!((big.width, big.height), (240, 320));
+        assert_eq!((big.input_width, big.input_height), (320, 320));
+        let small = Placement::fit(150, 200, 320);
+        assert_eq!(small.scale, 1.6, "enlarged");
+        assert_eq!((small.width, small.height), (240, 320));
+        let wide = Placement::fit(640, 480, 320);
+        assert_eq!((wide.width, wide.height), (320, 240));
+        let p = big.to_photo(Point { x: 239.5, y: 319.5 }, 3000, 4000);
+        assert!((p.x - 2999.5).abs() < 1e-2 && (p.y - 3999.5).abs() < 1e-2);
+        let centre = big.to_photo(Point { x: 119.5, y: 159.5 }, 3000, 4000);
+        assert!((centre.x - 1499.5).abs() < 1e-2 && (centre.y - 1999.5).abs() < 1e-2);
+        let back = small.to_photo(Point { x: 15.5, y: 31.5 }, 150, 200);
+        assert!((back.x - 9.5).abs() < 1e-4 && (back.y - 19.5).abs() < 1e-4);
     }
 
     #[test]
     fn the_input_is_bgr_in_the_top_left_and_black_elsewhere() {
-        let image = RgbImage::filled(64, 32, [10, 20, 30]);
-        let (data, place) = input_tensor(&image, 64);
-        assert_eq!((place.width, place.height), (64, 32));
+        let image = RgbImage::filled(64, 40, [10, 20, 30]);
+        let place = Placement::fit(64, 40, 64);
+        assert_eq!((place.input_width, place.input_height), (64, 64));
+        let data = input_tensor(&image, &place);
         let plane = 64 * 64;
+        assert_eq!(data.len(), 3 * plane);
         assert_eq!(data[0], 30.0, "blue first");
         assert_eq!(data[plane], 20.0);
         assert_eq!(data[2 * plane], 10.0);
-        assert_eq!(data[40 * 64 + 5], 0.0, "padding below the photo is black");
+        assert_eq!(data[45 * 64 + 5], 0.0, "padding below the photo is black");
     }
 }
