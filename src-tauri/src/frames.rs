@@ -95,7 +95,8 @@ impl FramePool {
     }
 }
 
-fn empty(status: u16) -> Response<Vec<u8>> {
+/// A bodiless answer with a status, for both photo protocols (frames and stored photos).
+pub(crate) fn empty(status: u16) -> Response<Vec<u8>> {
     Response::builder()
         .status(status)
         .header("Access-Control-Allow-Origin", "*")

@@ -4,7 +4,7 @@
 //! kept in memory. A name that is not 64 hex characters is refused: the path is never taken
 //! from the request. Served by a small pool of threads, never on the window's thread.
 
-use crate::frames::BoundedPool;
+use crate::frames::{BoundedPool, empty};
 use crate::state::AppState;
 use photoroll_imaging::decode::{DecodeLimits, decode};
 use photoroll_imaging::raster::Filter;
@@ -109,15 +109,6 @@ impl PhotoPool {
             job.responder.respond(empty(503));
         }
     }
-}
-
-fn empty(status: u16) -> Response<Vec<u8>> {
-    Response::builder()
-        .status(status)
-        .header("Access-Control-Allow-Origin", "*")
-        .header("Cache-Control", "no-store")
-        .body(Vec::new())
-        .unwrap_or_else(|_| Response::new(Vec::new()))
 }
 
 fn image(bytes: Vec<u8>) -> Response<Vec<u8>> {
