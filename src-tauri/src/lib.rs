@@ -4,6 +4,7 @@
 mod camera;
 mod capture;
 mod commands;
+mod compare;
 mod error;
 mod frames;
 mod jobs;
@@ -72,6 +73,14 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         review::move_reject_reason,
         review::school_settings,
         review::set_school_settings,
+        compare::id_check_status,
+        compare::compare_settings,
+        compare::set_compare_settings,
+        compare::import_admission,
+        compare::set_admission_photo,
+        compare::compare_run,
+        compare::compare_new,
+        compare::comparison_results,
     ])
 }
 

@@ -1,6 +1,8 @@
-//! What every command shares: the store, the capture desk, the live camera and the running
-//! jobs. Each lives in its own module; this one only holds them.
+//! What every command shares: the store, the capture desk, the live camera, the running
+//! jobs and the comparison's shared parts. Each lives in its own module; this one only holds
+//! them.
 
+use crate::compare::Comparisons;
 use crate::jobs::Jobs;
 use crate::live_camera::LiveCamera;
 use photoroll_store::Store;
@@ -13,6 +15,7 @@ pub struct AppState {
     pub desk: Arc<CaptureDesk>,
     pub camera: LiveCamera,
     pub jobs: Jobs,
+    pub comparisons: Comparisons,
 }
 
 impl AppState {
@@ -22,6 +25,8 @@ impl AppState {
             desk: Arc::default(),
             camera: LiveCamera::default(),
             jobs: Jobs::default(),
+            // 人证比对's provider is read once, from the environment, at start.
+            comparisons: Comparisons::new(photoroll_idcheck::from_env_verifier()),
         }
     }
 }

@@ -457,6 +457,92 @@ async setSchoolSettings(school: string, finalConfirmation: boolean | null, confi
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async idCheckStatus() : Promise<Result<IdCheckStatus, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("id_check_status") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async compareSettings(school: string) : Promise<Result<CompareSettings, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("compare_settings", { school }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Changes some of a school's comparison settings; refused, in the backend's words, when the
+ * thresholds or the limit are out of bounds.
+ */
+async setCompareSettings(school: string, change: SettingsChange) : Promise<Result<CompareSettings, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_compare_settings", { school, change }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Imports the admission photos (录取照片) in a folder or zip for `school`'s students, as a
+ * job. Cancelling keeps what was stored; the report says so.
+ */
+async importAdmission(path: string, school: string, nameBy: NameBy, jobId: string, onProgress: TAURI_CHANNEL<JobProgress>) : Promise<Result<AdmissionReport, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("import_admission", { path, school, nameBy, jobId, onProgress }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * One admission photo for the student holding `code`, from a file the user chose.
+ */
+async setAdmissionPhoto(code: string, path: string) : Promise<Result<AdmissionSet, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_admission_photo", { code, path }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * A comparison run the user started (开始比对), as a job with progress and cancel.
+ */
+async compareRun(options: RunOptions, jobId: string, onProgress: TAURI_CHANNEL<JobProgress>) : Promise<Result<RunReport, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("compare_run", { options, jobId, onProgress }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * New photos compared as they arrive (after admission photos or approvals): the completed
+ * students of `school` (all schools when `None`) whose current pair has no result yet. No
+ * progress; it waits its turn behind a running comparison.
+ */
+async compareNew(school: string | null) : Promise<Result<RunReport, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("compare_new", { school }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Each student's latest comparison under the filter, doubtful ones first.
+ */
+async comparisonResults(filter: ComparisonFilter) : Promise<Result<ComparisonRow[], UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("comparison_results", { filter }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -470,6 +556,59 @@ async setSchoolSettings(school: string, finalConfirmation: boolean | null, confi
 
 /** user-defined types **/
 
+export type AdmissionFailure = { entry: string; code: AdmissionFailureCode; message: string }
+/**
+ * Why one entry was not imported.
+ */
+export type AdmissionFailureCode = 
+/**
+ * The name is neither an ID number nor a collection code (as `--name-by` says).
+ */
+"bad_name" | 
+/**
+ * No student of the school has that ID number or code.
+ */
+"unknown_student" | 
+/**
+ * Over the school's admission photo limit.
+ */
+"too_large" | 
+/**
+ * Not a JPEG (by its extension or its bytes).
+ */
+"not_jpeg" | 
+/**
+ * Two entries for the same student: neither is imported.
+ */
+"duplicate" | 
+/**
+ * Path traversal, an absolute path, control characters, a symbolic link.
+ */
+"unsafe_name"
+/**
+ * `{"total","imported","failed":[{"entry","code","message"}]}` (a contract).
+ */
+export type AdmissionReport = { total: number; imported: number; failed: AdmissionFailure[]; 
+/**
+ * Stopped by the user: the entries after the last one stored were not looked at.
+ */
+cancelled: boolean }
+/**
+ * What setting an admission photo did.
+ */
+export type AdmissionSet = 
+/**
+ * The student had none.
+ */
+"added" | 
+/**
+ * An older photo was replaced (kept in the history).
+ */
+"replaced" | 
+/**
+ * The same photo was already the student's: nothing written.
+ */
+"unchanged"
 /**
  * What the window needs to draw its frame.
  */
@@ -543,6 +682,42 @@ export type CheckView = { code: string; passed: boolean; message: string; limit:
  */
 export type ChecksFilter = { kind: "unfiltered" } | { kind: "any_failed" } | { kind: "all_passed" } | { kind: "failed"; code: string }
 export type CollectionState = "pending" | "submitted" | "rejected" | "awaiting_confirmation" | "completed" | "intercepted" | "delivered"
+/**
+ * A school's comparison settings.
+ */
+export type CompareSettings = { 
+/**
+ * 开启拦截上网: `different` and `possibly_same` hold the student (completed → intercepted).
+ */
+intercept: boolean; thresholds: CompareThresholds; 
+/**
+ * The largest admission photo accepted, in bytes.
+ */
+admission_max_bytes: number }
+/**
+ * The two thresholds, a setting: `same ≥ possibly_same`, both in (0, 1].
+ */
+export type CompareThresholds = { 
+/**
+ * A score at or above this is 同一人.
+ */
+same: number; 
+/**
+ * A score at or above this (and below `same`) is 可能同一人; below it, 非同一人.
+ */
+possibly_same: number }
+/**
+ * Which results the 比对 list shows.
+ */
+export type ComparisonFilter = { students: StudentFilter; outcome: Outcome | null }
+/**
+ * A student's latest comparison as the 比对 list shows it.
+ */
+export type ComparisonRow = { student_id: string; school_code: string; collection_code: string | null; name_masked: string; id_masked: string | null; class_name: string | null; state: CollectionState; state_reason: string | null; collected_sha256: string; admission_sha256: string; score: number | null; outcome: Outcome; id_check: IdCheck | null; model_version: string; intercepted: boolean; compared_at: string; 
+/**
+ * The student's photo or admission photo changed since: the result is out of date.
+ */
+stale: boolean }
 export type Decided = { 
 /**
  * The history row; the window keeps it to undo.
@@ -556,6 +731,46 @@ export type EducationCategory = "regular" | "adult" | "online" | "open" | "self_
 export type ExportRecord = { id: string; name: string; path: string; filter: string; rows: number; created_at: string }
 export type Facets = { departments: string[]; classes: string[] }
 export type FailureCode = "missing_name" | "missing_key" | "id_precision_lost" | "id_format" | "id_checksum" | "collection_code_format" | "school_code_mismatch" | "unknown_category" | "unknown_level" | "bad_enrolment_year" | "duplicate_in_file" | "duplicate_existing"
+/**
+ * 人证比对's answer (the registry, an external service), as far as the rules need it.
+ */
+export type IdCheck = 
+/**
+ * 人证一致
+ */
+"match" | 
+/**
+ * 人证不一致
+ */
+"mismatch" | 
+/**
+ * The registry has no such ID number.
+ */
+"not_found"
+/**
+ * 人证比对 counts, present when the service is configured.
+ */
+export type IdCheckCounts = { matched: number; mismatched: number; not_found: number; 
+/**
+ * The service could not answer for these students: not compared this run.
+ */
+errors: number; 
+/**
+ * The first error, for the report.
+ */
+first_error: string | null }
+/**
+ * Whether 人证比对 (an online service) is configured, as the window shows it.
+ */
+export type IdCheckStatus = { configured: boolean; 
+/**
+ * The provider (its origin), never the key.
+ */
+provider: string | null; 
+/**
+ * A configuration that cannot be used, in words.
+ */
+error: string | null }
 /**
  * Who the station found for what was typed or scanned.
  */
@@ -602,6 +817,22 @@ export type NameBy =
  * `<证件号>.jpg`: the person's one record (学籍) that can take a photo.
  */
 "id"
+/**
+ * What one comparison of a student came to.
+ */
+export type Outcome = "same" | "possibly_same" | "different" | 
+/**
+ * No face in the collected photo or the admission photo: no verdict.
+ */
+"no_face" | 
+/**
+ * 人证比对: the photo is not the ID's holder (portrait comparison not run).
+ */
+"id_mismatch" | 
+/**
+ * 人证比对: the registry does not know the ID number (portrait comparison not run).
+ */
+"id_not_found"
 /**
  * Why one file was not imported.
  */
@@ -689,6 +920,24 @@ session: string | null; checks: ChecksFilter }
  * Why a row was not imported, with a message an administrator can act on.
  */
 export type RowFailure = { row: number; code: FailureCode; message: string }
+/**
+ * What `photoroll compare run` and the window's 开始比对 cover.
+ */
+export type RunOptions = { 
+/**
+ * The students (their state is ignored: a run covers the completed ones).
+ */
+students: StudentFilter; 
+/**
+ * Only students whose current pair has no result with this model yet (new photos as
+ * they arrive); otherwise every pair is compared again (new thresholds, a new model).
+ */
+only_new: boolean }
+/**
+ * `{"compared","same","possibly_same","different","no_admission_photo","no_face","intercepted"}`
+ * (a contract), plus `id_check` when 人证比对 is configured and `cancelled` when stopped.
+ */
+export type RunReport = { compared: number; same: number; possibly_same: number; different: number; no_admission_photo: number; no_face: number; intercepted: number; id_check?: IdCheckCounts | null; cancelled: boolean }
 export type SavedView = { student: StationStudent; tally: SessionTally | null; 
 /**
  * False when the student already had a newer photo (kept in their history only).
@@ -725,6 +974,10 @@ done: number;
  * Captures saved in the last hour.
  */
 last_hour: number }
+/**
+ * Changes some of a school's comparison settings; the rest stay.
+ */
+export type SettingsChange = { intercept: boolean | null; same: number | null; possibly_same: number | null; admission_max_bytes: number | null }
 /**
  * A student a bulk decision left alone, and why.
  */
@@ -805,7 +1058,15 @@ export type Verdict = { kind: "approve" } |
 /**
  * The student asked for a new photo.
  */
-{ kind: "student_retake" }
+{ kind: "student_retake" } | 
+/**
+ * 仍然报送: an intercepted student is cleared for delivery, with the admin's reason.
+ */
+{ kind: "send_anyway"; reason: string } | 
+/**
+ * 驳回重拍: an intercepted student retakes (reason: the comparison).
+ */
+{ kind: "reject_retake" }
 
 /** tauri-specta globals **/
 
