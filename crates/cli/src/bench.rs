@@ -103,6 +103,18 @@ pub enum BenchCmd {
         #[arg(long, hide = true)]
         child: bool,
     },
+    /// Comparison run (人像比对): N completed students with photos, admission photos and stored
+    /// embeddings, interception on; then EMBED real portraits embedded on two threads (the
+    /// cost of photos whose embeddings are not stored yet).
+    CompareRun {
+        #[arg(long, default_value_t = 10_000)]
+        students: usize,
+        #[arg(long, default_value_t = 40)]
+        embed: usize,
+        /// The folder of test portraits (`tests/fixtures/faces` in the repository).
+        #[arg(long, default_value = "tests/fixtures/faces")]
+        faces: std::path::PathBuf,
+    },
     /// The measuring half of `bench photo` (run pinned to one core by it).
     #[command(hide = true)]
     PhotoChild {
@@ -158,6 +170,11 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
                 child,
             });
         }
+        BenchCmd::CompareRun {
+            students,
+            embed,
+            faces,
+        } => return crate::bench_compare_run::run(students, embed, &faces).await,
         BenchCmd::PhotoImport {
             photos,
             size,

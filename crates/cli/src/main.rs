@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_compare;
+mod bench_compare_run;
 mod bench_photo;
 mod bench_photo_import;
 mod bench_preview;
@@ -113,7 +114,7 @@ enum Command {
     /// One student's record and history.
     #[command(subcommand)]
     Student(review::StudentCmd),
-    /// Portrait comparison (人像比对): compare the faces of two photos.
+    /// Portrait comparison (人像比对): admission photos, comparison runs and results, two photos.
     #[command(subcommand)]
     Compare(compare::CompareCmd),
     /// Collection-code QR codes: read them from a still image.
@@ -135,13 +136,26 @@ enum SchoolCmd {
     },
     /// List schools.
     List,
-    /// Review settings: final confirmation (最终确认) and its deadline in days.
+    /// A school's settings: final confirmation (最终确认) and its deadline in days; portrait
+    /// comparison's interception (开启拦截上网), thresholds and admission photo limit.
     Set {
         code: String,
         #[arg(long, value_parser = ["on", "off"])]
         final_confirmation: Option<String>,
         #[arg(long)]
         confirm_days: Option<i64>,
+        /// different and possibly_same move a completed student to intercepted.
+        #[arg(long, value_parser = ["on", "off"])]
+        intercept: Option<String>,
+        /// The similarity at or above which a comparison is same (同一人).
+        #[arg(long)]
+        same_threshold: Option<f32>,
+        /// The similarity at or above which (below the same threshold) it is possibly_same.
+        #[arg(long)]
+        possibly_same_threshold: Option<f32>,
+        /// The largest admission photo accepted, in KB (manual: 100).
+        #[arg(long)]
+        admission_max_kb: Option<u64>,
     },
 }
 
@@ -273,7 +287,7 @@ enum ExportCmd {
 }
 
 #[derive(Args, Debug, Clone, Default)]
-struct FilterArgs {
+pub(crate) struct FilterArgs {
     /// A state identifier (pending, submitted, …) or its Chinese name.
     #[arg(long)]
     state: Option<String>,
@@ -426,6 +440,10 @@ async fn run(cli: Cli) -> Result<()> {
             code,
             final_confirmation,
             confirm_days,
+            intercept,
+            same_threshold,
+            possibly_same_threshold,
+            admission_max_kb,
         }) => {
             let store = open(&dir).await?;
             let settings = workflows::review::set_school(
@@ -435,14 +453,26 @@ async fn run(cli: Cli) -> Result<()> {
                 confirm_days,
             )
             .await?;
+            let change = workflows::compare::SettingsChange {
+                intercept: intercept.map(|v| v == "on"),
+                same: same_threshold,
+                possibly_same: possibly_same_threshold,
+                admission_max_bytes: admission_max_kb.map(|kb| kb.saturating_mul(1024)),
+            };
+            let compare = if change == workflows::compare::SettingsChange::default() {
+                workflows::compare::settings(&store, &code).await?
+            } else {
+                workflows::compare::set_settings(&store, &code, &change).await?
+            };
+            let on_off = |on: bool| if on { "开" } else { "关" };
             println!(
-                "{code}：最终确认 {}，自动确认期限 {} 天",
-                if settings.final_confirmation {
-                    "开"
-                } else {
-                    "关"
-                },
-                settings.confirm_days
+                "{code}：最终确认 {}，自动确认期限 {} 天；拦截上网 {}，同一人 ≥ {}，可能同一人 ≥ {}，录取照片上限 {} KB",
+                on_off(settings.final_confirmation),
+                settings.confirm_days,
+                on_off(compare.intercept),
+                compare.thresholds.same,
+                compare.thresholds.possibly_same,
+                compare.admission_max_bytes / 1024
             );
             Ok(())
         }
@@ -610,7 +640,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Photo(cmd) => photo::run(&dir, cmd).await,
         Command::Qr(cmd) => qr::run(cmd),
-        Command::Compare(cmd) => compare::run(cmd).await,
+        Command::Compare(cmd) => compare::run(&dir, cmd).await,
         Command::Session(cmd) => session(&dir, cmd).await,
         Command::Station(cmd) => station(&dir, cmd).await,
         Command::Bench(cmd) => bench::run(cmd).await,

@@ -83,6 +83,29 @@ pub enum ReviewCmd {
         #[command(flatten)]
         reviewer: ReviewerArg,
     },
+    /// 仍然报送: clear intercepted students for delivery, with your reason (recorded with your
+    /// name).
+    SendAnyway {
+        #[arg(required = true)]
+        codes: Vec<String>,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        reviewer: ReviewerArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 驳回重拍: send intercepted students back to retake (reason: the comparison), by
+    /// collection code or every intercepted student the filters select (筛选批量驳回重拍).
+    RejectRetake {
+        codes: Vec<String>,
+        #[command(flatten)]
+        filter: crate::FilterArgs,
+        #[command(flatten)]
+        reviewer: ReviewerArg,
+        #[arg(long)]
+        json: bool,
+    },
     /// The reject-reason catalogue.
     Reasons {
         #[arg(long)]
@@ -228,36 +251,8 @@ pub async fn run(dir: &Path, cmd: ReviewCmd) -> Result<()> {
                 }
                 (true, true) => {
                     let listed = workflows::review::queue(&store, review_filter(&queue)?).await?;
-                    let code_of: std::collections::HashMap<String, String> = listed
-                        .iter()
-                        .map(|e| {
-                            (
-                                e.student_id.clone(),
-                                e.collection_code
-                                    .clone()
-                                    .unwrap_or_else(|| e.student_id.clone()),
-                            )
-                        })
-                        .collect();
-                    let outcome = workflows::review::decide_listed(
-                        &store,
-                        &reviewer.reviewer,
-                        &listed,
-                        &Verdict::Approve,
-                        &photoroll_core::JobControl::new(),
-                    )
-                    .await?;
-                    workflows::review::CodesOutcome {
-                        decided: outcome.decided.len(),
-                        skipped: outcome
-                            .skipped
-                            .into_iter()
-                            .map(|s| workflows::review::SkippedCode {
-                                code: code_of.get(&s.student_id).cloned().unwrap_or(s.student_id),
-                                reason: s.reason,
-                            })
-                            .collect(),
-                    }
+                    decide_listed_by_code(&store, &reviewer.reviewer, &listed, &Verdict::Approve)
+                        .await?
                 }
                 (false, true) => return refuse("请给出采集码，或给出筛选条件，不能同时给出"),
                 (true, false) => {
@@ -291,6 +286,67 @@ pub async fn run(dir: &Path, cmd: ReviewCmd) -> Result<()> {
         ReviewCmd::StudentRetake { code, reviewer } => {
             single(&store, &reviewer.reviewer, &code, Verdict::StudentRetake).await
         }
+        ReviewCmd::SendAnyway {
+            codes,
+            reason,
+            reviewer,
+            json,
+        } => {
+            let outcome = workflows::review::decide_codes(
+                &store,
+                &reviewer.reviewer,
+                &codes,
+                &Verdict::SendAnyway { reason },
+            )
+            .await?;
+            print_bulk("仍然报送", "sent", outcome, json)
+        }
+        ReviewCmd::RejectRetake {
+            codes,
+            filter,
+            reviewer,
+            json,
+        } => {
+            let filtered = QueueArgs {
+                filter,
+                ..QueueArgs::default()
+            };
+            let outcome = match (codes.is_empty(), has_filter(&filtered)) {
+                (false, false) => {
+                    workflows::review::decide_codes(
+                        &store,
+                        &reviewer.reviewer,
+                        &codes,
+                        &Verdict::RejectRetake,
+                    )
+                    .await?
+                }
+                (true, true) => {
+                    let mut students = filter_from(&filtered.filter)?;
+                    students.state = Some(photoroll_core::CollectionState::Intercepted);
+                    let listed = workflows::review::queue(
+                        &store,
+                        ReviewFilter {
+                            students,
+                            ..ReviewFilter::default()
+                        },
+                    )
+                    .await?;
+                    decide_listed_by_code(
+                        &store,
+                        &reviewer.reviewer,
+                        &listed,
+                        &Verdict::RejectRetake,
+                    )
+                    .await?
+                }
+                (false, true) => return refuse("请给出采集码，或给出筛选条件，不能同时给出"),
+                (true, false) => {
+                    return refuse("请给出采集码，或用 --school 等筛选条件选出要驳回重拍的学生");
+                }
+            };
+            print_bulk("驳回重拍", "rejected", outcome, json)
+        }
         ReviewCmd::Reasons { json } => {
             let reasons = workflows::review::reasons(&store).await?;
             if json {
@@ -306,6 +362,48 @@ pub async fn run(dir: &Path, cmd: ReviewCmd) -> Result<()> {
             print_json(&serde_json::json!({ "confirmed": confirmed }))
         }
     }
+}
+
+/// A bulk decision on a listed queue, reported by collection code.
+async fn decide_listed_by_code(
+    store: &photoroll_store::Store,
+    reviewer: &str,
+    listed: &[photoroll_store::QueueEntry],
+    verdict: &Verdict,
+) -> Result<workflows::review::CodesOutcome> {
+    let code_of: std::collections::HashMap<&str, &str> = listed
+        .iter()
+        .map(|e| {
+            (
+                e.student_id.as_str(),
+                e.collection_code
+                    .as_deref()
+                    .unwrap_or(e.student_id.as_str()),
+            )
+        })
+        .collect();
+    let outcome = workflows::review::decide_listed(
+        store,
+        reviewer,
+        listed,
+        verdict,
+        &photoroll_core::JobControl::new(),
+    )
+    .await?;
+    Ok(workflows::review::CodesOutcome {
+        decided: outcome.decided.len(),
+        skipped: outcome
+            .skipped
+            .into_iter()
+            .map(|s| workflows::review::SkippedCode {
+                code: code_of
+                    .get(s.student_id.as_str())
+                    .map(|c| c.to_string())
+                    .unwrap_or(s.student_id),
+                reason: s.reason,
+            })
+            .collect(),
+    })
 }
 
 async fn single(

@@ -29,7 +29,10 @@ pub use collection_code::{
     COLLECTION_CODE_LEN, CollectionCodeError, check_collection_code, normalise_collection_code,
     parse_collection_code,
 };
-pub use compare::{CompareThresholds, ThresholdError, Verdict};
+pub use compare::{
+    CompareSettings, CompareSettingsError, CompareThresholds, IdCheck, Outcome, SendAnywayError,
+    ThresholdError, Verdict,
+};
 pub use contract::{Contract, ContractState};
 pub use id_document::{DocumentKind, IdDocument, IdError, mask_name};
 pub use job::{Cancelled, JobControl};

@@ -128,6 +128,30 @@ pub enum Operation {
         state: CollectionState,
         taken_at: String,
     },
+    /// 录取照片: the student's admission photo (a newer one replaces it; history kept).
+    AdmissionPhotoSet {
+        student_id: String,
+        hash: String,
+        bytes: u64,
+        file_name: String,
+        at: String,
+    },
+    /// One comparison of a student's photo with their admission photo.
+    ComparisonRecorded {
+        student_id: String,
+        collected_hash: String,
+        admission_hash: String,
+        score: Option<f32>,
+        /// `same`, `possibly_same`, `different`, `no_face`, `id_mismatch`, `id_not_found`.
+        outcome: String,
+        model_version: String,
+        at: String,
+    },
+    /// The school's comparison settings (开启拦截上网, thresholds, admission photo limit).
+    CompareSettingsSet {
+        school_code: String,
+        settings: crate::compare::CompareSettings,
+    },
 }
 
 fn station_source() -> String {
@@ -149,6 +173,9 @@ impl Operation {
             Self::CaptureSaved { .. } => "capture_saved",
             Self::ConfirmDaysSet { .. } => "confirm_days_set",
             Self::RejectReasonsChanged { .. } => "reject_reasons_changed",
+            Self::AdmissionPhotoSet { .. } => "admission_photo_set",
+            Self::ComparisonRecorded { .. } => "comparison_recorded",
+            Self::CompareSettingsSet { .. } => "compare_settings_set",
         }
     }
 
@@ -157,14 +184,16 @@ impl Operation {
         match self {
             Self::SchoolUpserted { school } => ("school", school.code.as_str()),
             Self::FinalConfirmationSet { school_code, .. }
-            | Self::ConfirmDaysSet { school_code, .. } => ("school", school_code),
+            | Self::ConfirmDaysSet { school_code, .. }
+            | Self::CompareSettingsSet { school_code, .. } => ("school", school_code),
             Self::RejectReasonsChanged { .. } => ("reject_reasons", "catalogue"),
             Self::RosterImported { import_id, .. }
             | Self::RosterImportDeleted { import_id, .. } => ("roster_import", import_id),
             Self::PhotoAttached { hash, .. } => ("photo", hash),
-            Self::StudentTransitioned { student_id, .. } | Self::WalkInAdded { student_id, .. } => {
-                ("student", student_id)
-            }
+            Self::StudentTransitioned { student_id, .. }
+            | Self::WalkInAdded { student_id, .. }
+            | Self::AdmissionPhotoSet { student_id, .. }
+            | Self::ComparisonRecorded { student_id, .. } => ("student", student_id),
             Self::SessionCreated { session_id, .. } => ("capture_session", session_id),
             Self::CaptureSaved { capture_id, .. } => ("capture", capture_id),
         }

@@ -53,6 +53,8 @@ pub enum StoreError {
     UnknownReason(String),
     #[error("找不到审核记录 {0}")]
     UnknownTransition(i64),
+    #[error("{0}")]
+    BadSetting(String),
 }
 
 impl StoreError {

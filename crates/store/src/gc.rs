@@ -1,6 +1,6 @@
 //! Removing photos no record points at any more: captures whose save was refused after their
 //! blobs were written, a cleared demo, a deleted roster's leftovers. A blob stays while the
-//! `photos` table or any capture names it.
+//! `photos` table, any capture or any admission photo (current or replaced) names it.
 
 use crate::{Store, StoreError};
 use std::collections::HashSet;
@@ -26,7 +26,8 @@ impl Store {
         let _exclusive = self.blob_writes().write().await;
         let used: HashSet<String> = sqlx::query_scalar(
             "SELECT hash FROM photos UNION SELECT original_hash FROM captures
-             UNION SELECT standard_hash FROM captures UNION SELECT photo_hash FROM students WHERE photo_hash IS NOT NULL",
+             UNION SELECT standard_hash FROM captures UNION SELECT photo_hash FROM students WHERE photo_hash IS NOT NULL
+             UNION SELECT hash FROM admission_photos",
         )
         .fetch_all(self.pool())
         .await?

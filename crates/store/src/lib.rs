@@ -4,6 +4,7 @@
 mod backup;
 mod blobs;
 mod captures;
+mod compare;
 mod error;
 mod gc;
 mod identify;
@@ -18,6 +19,10 @@ mod students;
 pub use backup::{backup_to, restore_from};
 pub use blobs::{BlobStore, is_blob_name};
 pub use captures::{CaptureSource, NewCapture, SavedCapture};
+pub use compare::{
+    AdmissionPhoto, AdmissionSet, COMPARISON_ACTOR, CompareCandidate, ComparisonFilter,
+    ComparisonRow, NewComparison,
+};
 pub use error::StoreError;
 pub use gc::GcReport;
 pub use identify::{SessionTally, StationStudent, StudentKey};

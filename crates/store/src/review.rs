@@ -329,6 +329,11 @@ impl Store {
     }
 
     async fn reason_text(&self, decision: &Decision<'_>) -> Result<Option<String>, StoreError> {
+        // 驳回重拍 and 仍然报送 carry their own words (the comparison's message, the admin's
+        // reason), not the reviewer's catalogue.
+        if matches!(decision.action, Action::RejectRetake | Action::SendAnyway) {
+            return Ok(decision.note.map(str::to_string));
+        }
         match decision.reason_key {
             Some(key) => {
                 let reason = self.reject_reason(key).await?;

@@ -102,9 +102,10 @@ pub(crate) struct Applied {
     pub to: CollectionState,
 }
 
-/// Whether a state tells the student something (a rejection's reason stays on the record).
+/// Whether a state tells the student or the admin something (a rejection's reason, why a
+/// comparison held the photo) that stays on the record.
 fn keeps_reason(to: CollectionState) -> bool {
-    to == CollectionState::Rejected
+    matches!(to, CollectionState::Rejected | CollectionState::Intercepted)
 }
 
 /// One state change through core's table, inside the caller's transaction: the student's row,
@@ -251,6 +252,8 @@ impl Store {
                  OR entity_id IN (SELECT id FROM capture_sessions WHERE school_code IN ({demo})))"
             ),
             format!("DELETE FROM captures WHERE student_id IN ({students})"),
+            format!("DELETE FROM comparisons WHERE student_id IN ({students})"),
+            format!("DELETE FROM admission_photos WHERE student_id IN ({students})"),
             format!("DELETE FROM capture_session_students WHERE student_id IN ({students})"),
             format!("DELETE FROM capture_sessions WHERE school_code IN ({demo})"),
             format!("DELETE FROM transitions WHERE student_id IN ({students})"),

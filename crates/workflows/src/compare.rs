@@ -7,9 +7,20 @@
 //! never a verdict.
 
 use crate::{Result, WorkflowError};
-use photoroll_core::compare::{CompareThresholds, Verdict, verdict};
+use photoroll_core::JobControl;
+use photoroll_core::compare::{
+    CompareSettings, CompareThresholds, IdCheck, Outcome, Verdict, verdict,
+};
 use photoroll_faceid::{Embedding, FaceIdError, FaceMatcher};
+use photoroll_idcheck::{IdCheckOutcome, IdCheckRequest, IdentityVerifier};
+use photoroll_store::{
+    BlobStore, CompareCandidate, ComparisonFilter, ComparisonRow, NewComparison, Store,
+    StudentFilter,
+};
 use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// One photo of a pair: what to call it in messages, and its bytes (JPEG or PNG).
 #[derive(Debug, Clone, Copy)]
@@ -98,6 +109,333 @@ pub async fn compare_pair(
         )
     })
     .await?
+}
+
+/// What `photoroll compare run` and the window's 开始比对 cover.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RunOptions {
+    /// The students (their state is ignored: a run covers the completed ones).
+    pub students: StudentFilter,
+    /// Only students whose current pair has no result with this model yet (new photos as
+    /// they arrive); otherwise every pair is compared again (new thresholds, a new model).
+    pub only_new: bool,
+}
+
+/// 人证比对 counts, present when the service is configured.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct IdCheckCounts {
+    pub matched: u32,
+    pub mismatched: u32,
+    pub not_found: u32,
+    /// The service could not answer for these students: not compared this run.
+    pub errors: u32,
+    /// The first error, for the report.
+    pub first_error: Option<String>,
+}
+
+/// `{"compared","same","possibly_same","different","no_admission_photo","no_face","intercepted"}`
+/// (a contract), plus `id_check` when 人证比对 is configured and `cancelled` when stopped.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RunReport {
+    pub compared: u32,
+    pub same: u32,
+    pub possibly_same: u32,
+    pub different: u32,
+    pub no_admission_photo: u32,
+    pub no_face: u32,
+    pub intercepted: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "specta", specta(optional))]
+    pub id_check: Option<IdCheckCounts>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "specta", specta(optional))]
+    pub cancelled: bool,
+}
+
+/// Results are written in slices this size: one transaction each, a cancel between them.
+const RECORD_SLICE: usize = 500;
+
+/// Computes and stores the embeddings these photos lack (each once per model), on two threads.
+/// A photo that cannot be read or has no face is stored as faceless. Cancelling keeps what
+/// was computed. Blocking.
+pub fn compute_embeddings_blocking(
+    matcher: &FaceMatcher,
+    blobs: &BlobStore,
+    hashes: &[String],
+    job: &JobControl,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<(String, Option<Vec<u8>>)>> {
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let out = Mutex::new(Vec::with_capacity(hashes.len()));
+    let failure: Mutex<Option<WorkflowError>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                loop {
+                    if job.is_cancelled() || failure.lock().is_ok_and(|f| f.is_some()) {
+                        break;
+                    }
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(hash) = hashes.get(i) else { break };
+                    let vector = match blobs.get(hash) {
+                        Ok(bytes) => match matcher.embed(&bytes) {
+                            Ok(e) => Some(e.to_le_bytes()),
+                            Err(FaceIdError::NoFace | FaceIdError::Decode(_)) => None,
+                            Err(e) => {
+                                if let Ok(mut f) = failure.lock() {
+                                    f.get_or_insert(WorkflowError::Models(e.to_string()));
+                                }
+                                break;
+                            }
+                        },
+                        Err(e) => {
+                            if let Ok(mut f) = failure.lock() {
+                                f.get_or_insert(e.into());
+                            }
+                            break;
+                        }
+                    };
+                    if let Ok(mut out) = out.lock() {
+                        out.push((hash.clone(), vector));
+                    }
+                    progress(done.fetch_add(1, Ordering::SeqCst) + 1);
+                }
+            });
+        }
+    });
+    if let Some(e) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
+    Ok(out.into_inner().unwrap_or_else(|p| p.into_inner()))
+}
+
+/// A comparison run (see [`RunOptions`]): the completed students under the filter that have
+/// an admission photo; embeddings computed for the photos that lack one, 人证比对 first when a
+/// verifier is given, then the portrait comparison, each result stored with both photos'
+/// hashes, score, outcome and model version, and the student intercepted when the school asks
+/// for it. Progress counts embeddings computed, then students compared.
+pub async fn run(
+    store: &Store,
+    options: &RunOptions,
+    verifier: Option<&dyn IdentityVerifier>,
+    job: &JobControl,
+) -> Result<RunReport> {
+    let candidates = store.compare_candidates(&options.students).await?;
+    let mut report = RunReport {
+        id_check: verifier.map(|_| IdCheckCounts::default()),
+        ..RunReport::default()
+    };
+    let model = photoroll_faceid::MODEL_VERSION;
+    let mut pairs = Vec::new();
+    for c in candidates {
+        let Some(admission) = c.admission_hash.clone() else {
+            report.no_admission_photo += 1;
+            continue;
+        };
+        let up_to_date = c.latest.as_ref().is_some_and(|(col, adm, m)| {
+            *col == c.collected_hash && *adm == admission && m == model
+        });
+        if options.only_new && up_to_date {
+            continue;
+        }
+        pairs.push((c, admission));
+    }
+    if pairs.is_empty() {
+        return Ok(report);
+    }
+
+    // Embeddings: the ones stored, then the missing ones computed once.
+    let mut hashes: Vec<String> = pairs
+        .iter()
+        .flat_map(|(c, a)| [c.collected_hash.clone(), a.clone()])
+        .collect();
+    hashes.sort();
+    hashes.dedup();
+    let mut stored = store.face_embeddings(&hashes, model).await?;
+    let missing: Vec<String> = hashes
+        .iter()
+        .filter(|h| !stored.contains_key(*h))
+        .cloned()
+        .collect();
+    let total = (missing.len() + pairs.len()) as u64;
+    if !missing.is_empty() {
+        let matcher = FaceMatcher::shared().map_err(|e| WorkflowError::Models(e.to_string()))?;
+        let blobs = store.blobs().clone();
+        let stop = job.clone();
+        let computed = tokio::task::spawn_blocking(move || {
+            let progress = |n: usize| {
+                let _ = stop.step(n as u64, total);
+            };
+            compute_embeddings_blocking(&matcher, &blobs, &missing, &stop, &progress)
+        })
+        .await??;
+        store.save_face_embeddings(model, &computed).await?;
+        stored.extend(computed);
+        if job.is_cancelled() {
+            report.cancelled = true;
+            return Ok(report);
+        }
+    }
+    let done_before = total - pairs.len() as u64;
+
+    let mut settings = HashMap::new();
+    for (slice_no, slice) in pairs.chunks(RECORD_SLICE).enumerate() {
+        if job.is_cancelled() {
+            report.cancelled = true;
+            break;
+        }
+        let mut results = Vec::with_capacity(slice.len());
+        for (c, admission) in slice {
+            if !settings.contains_key(&c.school_code) {
+                let code = crate::maintenance::parse_school(&c.school_code)?;
+                settings.insert(c.school_code.clone(), store.compare_settings(&code).await?);
+            }
+            let thresholds = settings[&c.school_code].thresholds;
+            let id_check = match verifier {
+                Some(v) => match check_identity(store, v, c).await {
+                    Ok(answer) => {
+                        let counts = report.id_check.get_or_insert_with(Default::default);
+                        match answer {
+                            IdCheck::Match => counts.matched += 1,
+                            IdCheck::Mismatch => counts.mismatched += 1,
+                            IdCheck::NotFound => counts.not_found += 1,
+                        }
+                        Some(answer)
+                    }
+                    Err(message) => {
+                        let counts = report.id_check.get_or_insert_with(Default::default);
+                        counts.errors += 1;
+                        counts.first_error.get_or_insert(message);
+                        // No answer from the registry: this student is not compared this run
+                        // (a portrait verdict alone would skip the check the school asked for).
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            let embedding = |h: &str| {
+                stored
+                    .get(h)
+                    .and_then(|v| v.as_deref())
+                    .and_then(Embedding::from_le_bytes)
+            };
+            let (score, portrait) = match (embedding(&c.collected_hash), embedding(admission)) {
+                (Some(a), Some(b)) => {
+                    let score = photoroll_faceid::compare(&a, &b);
+                    (Some(score), Some(verdict(score, &thresholds)))
+                }
+                _ => (None, None),
+            };
+            let outcome = photoroll_core::compare::outcome(id_check, portrait);
+            results.push(NewComparison {
+                student_id: &c.student_id,
+                collected_hash: &c.collected_hash,
+                admission_hash: admission,
+                score: portrait.and(score),
+                outcome,
+                id_check,
+                model_version: model,
+                thresholds,
+            });
+        }
+        let intercepted = store.record_comparisons(&results).await?;
+        for (r, held) in results.iter().zip(intercepted) {
+            report.compared += 1;
+            match r.outcome {
+                Outcome::Same => report.same += 1,
+                Outcome::PossiblySame => report.possibly_same += 1,
+                Outcome::Different => report.different += 1,
+                Outcome::NoFace => report.no_face += 1,
+                Outcome::IdMismatch | Outcome::IdNotFound => {}
+            }
+            report.intercepted += u32::from(held);
+        }
+        let _ = job.step(
+            done_before + (slice_no * RECORD_SLICE + slice.len()) as u64,
+            total,
+        );
+    }
+    Ok(report)
+}
+
+/// Asks 人证比对 about one student's photo; the error is the message to report.
+async fn check_identity(
+    store: &Store,
+    verifier: &dyn IdentityVerifier,
+    c: &CompareCandidate,
+) -> std::result::Result<IdCheck, String> {
+    let Some(id_number) = c.id_number.as_deref() else {
+        return Ok(IdCheck::NotFound);
+    };
+    let photo = store
+        .blobs()
+        .get(&c.collected_hash)
+        .map_err(|e| e.to_string())?;
+    let answer = verifier
+        .verify(IdCheckRequest {
+            name: &c.name,
+            id_number,
+            photo_jpeg: &photo,
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(match answer {
+        IdCheckOutcome::Match { .. } => IdCheck::Match,
+        IdCheckOutcome::Mismatch { .. } => IdCheck::Mismatch,
+        IdCheckOutcome::NotFound => IdCheck::NotFound,
+    })
+}
+
+/// The latest results under the filter (the 比对 list).
+pub async fn results(store: &Store, filter: &ComparisonFilter) -> Result<Vec<ComparisonRow>> {
+    Ok(store.comparison_results(filter).await?)
+}
+
+/// A school's comparison settings.
+pub async fn settings(store: &Store, school: &str) -> Result<CompareSettings> {
+    let code = crate::maintenance::parse_school(school)?;
+    Ok(store.compare_settings(&code).await?)
+}
+
+/// Changes some of a school's comparison settings; the rest stay.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SettingsChange {
+    pub intercept: Option<bool>,
+    pub same: Option<f32>,
+    pub possibly_same: Option<f32>,
+    #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
+    pub admission_max_bytes: Option<u64>,
+}
+
+pub async fn set_settings(
+    store: &Store,
+    school: &str,
+    change: &SettingsChange,
+) -> Result<CompareSettings> {
+    let code = crate::maintenance::parse_school(school)?;
+    let mut s = store.compare_settings(&code).await?;
+    if let Some(on) = change.intercept {
+        s.intercept = on;
+    }
+    if let Some(v) = change.same {
+        s.thresholds.same = v;
+    }
+    if let Some(v) = change.possibly_same {
+        s.thresholds.possibly_same = v;
+    }
+    if let Some(v) = change.admission_max_bytes {
+        s.admission_max_bytes = v;
+    }
+    s.check().map_err(|e| WorkflowError::Refused {
+        code: "compare_settings",
+        message: e.to_string(),
+    })?;
+    Ok(store.set_compare_settings(&code, s).await?)
 }
 
 #[cfg(test)]

@@ -112,6 +112,7 @@ pub fn store_refusal(e: &StoreError) -> bool {
             | S::ReviewInput(_)
             | S::UnknownReason(_)
             | S::UnknownTransition(_)
+            | S::BadSetting(_)
     )
 }
 
@@ -142,5 +143,6 @@ fn store_code(e: &StoreError) -> &'static str {
         S::ReviewInput(_) => "review_input",
         S::UnknownReason(_) => "unknown_reason",
         S::UnknownTransition(_) => "unknown_transition",
+        S::BadSetting(_) => "bad_setting",
     }
 }

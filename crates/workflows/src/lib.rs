@@ -3,6 +3,7 @@
 //! rules come from `photoroll-core`, the data from `photoroll-store`. New workflows (review,
 //! photo import, delivery packages, print orders, sync) belong here too.
 
+pub mod admission;
 pub mod capture;
 pub mod compare;
 mod error;

@@ -216,25 +216,25 @@ fn shown(raw: &str) -> String {
 
 /// Where a file's bytes are.
 #[derive(Debug, Clone)]
-enum Source {
+pub(crate) enum Source {
     File(PathBuf),
     Entry(usize),
 }
 
 /// One file found in PATH.
 #[derive(Debug)]
-struct Listed {
-    file: String,
-    source: Source,
-    size: u64,
+pub(crate) struct Listed {
+    pub file: String,
+    pub source: Source,
+    pub size: u64,
     /// Found unsafe while listing (a symbolic link, an unsafe zip entry), with the reason.
-    unsafe_reason: Option<String>,
+    pub unsafe_reason: Option<String>,
 }
 
 /// PATH, opened and checked.
-struct Batch {
-    files: Vec<Listed>,
-    zip: Option<ArchiveReader>,
+pub(crate) struct Batch {
+    pub files: Vec<Listed>,
+    pub zip: Option<ArchiveReader>,
 }
 
 fn refused_path(message: String) -> WorkflowError {
@@ -246,7 +246,7 @@ fn refused_path(message: String) -> WorkflowError {
 
 /// Lists a folder (recursively, sorted, symbolic links reported and never followed) or a zip
 /// (checked whole against the archive bounds). Blocking.
-fn open_batch(path: &Path) -> Result<Batch> {
+pub(crate) fn open_batch(path: &Path) -> Result<Batch> {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -745,7 +745,10 @@ fn standardize_all(
     });
 }
 
-fn read_source(zip: Option<&mut ArchiveReader>, source: &Source) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_source(
+    zip: Option<&mut ArchiveReader>,
+    source: &Source,
+) -> std::io::Result<Vec<u8>> {
     match (source, zip) {
         (Source::Entry(index), Some(zip)) => {
             let mut out = Vec::new();

@@ -43,6 +43,12 @@ pub enum Verdict {
     Confirm,
     /// The student asked for a new photo.
     StudentRetake,
+    /// 仍然报送: an intercepted student is cleared for delivery, with the admin's reason.
+    SendAnyway {
+        reason: String,
+    },
+    /// 驳回重拍: an intercepted student retakes (reason: the comparison).
+    RejectRetake,
 }
 
 impl Verdict {
@@ -53,6 +59,8 @@ impl Verdict {
             Self::Withdraw => Action::Withdraw,
             Self::Confirm => Action::Confirm,
             Self::StudentRetake => Action::StudentRetake,
+            Self::SendAnyway { .. } => Action::SendAnyway,
+            Self::RejectRetake => Action::RejectRetake,
         }
     }
 
@@ -61,6 +69,21 @@ impl Verdict {
             Self::Reject { reason_key, note } => Ok((
                 Some(reason_key.as_str()),
                 photoroll_core::review::parse_note(note.as_deref().unwrap_or(""))?,
+            )),
+            Self::SendAnyway { reason } => Ok((
+                None,
+                Some(
+                    photoroll_core::compare::parse_send_anyway_reason(reason).map_err(|e| {
+                        WorkflowError::Refused {
+                            code: "send_anyway_reason",
+                            message: e.to_string(),
+                        }
+                    })?,
+                ),
+            )),
+            Self::RejectRetake => Ok((
+                Some(photoroll_core::compare::RETAKE_REASON_KEY),
+                Some(photoroll_core::compare::retake_message(None)),
             )),
             _ => Ok((None, None)),
         }
