@@ -59,3 +59,13 @@ export async function pickPhotoZip(): Promise<string | null> {
   const picked = await open({ multiple: false, directory: false, filters: photoZipFilter });
   return typeof picked === "string" ? picked : null;
 }
+
+const jpegFilter = [{ name: "JPEG", extensions: ["jpg", "jpeg"] }];
+
+/** One JPEG (a student's admission photo). */
+export async function pickJpeg(): Promise<string | null> {
+  const queued = window.__photorollTestDialogs?.open.shift();
+  if (queued !== undefined) return queued;
+  const picked = await open({ multiple: false, directory: false, filters: jpegFilter });
+  return typeof picked === "string" ? picked : null;
+}
