@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Session, isolatedProfile, startDriver } from "./webdriver.mjs";
+import { compareFlow } from "./compare.mjs";
 import { reviewFlow } from "./review.mjs";
 import { readSheet } from "./xlsx.mjs";
 
@@ -249,6 +250,9 @@ try {
 
   console.log("review (审核) and settings (设置), keyboard only");
   await reviewFlow({ s, check, shot, cli, dataDir });
+
+  console.log("人像比对 (compare) and its settings");
+  await compareFlow({ s, check, shot, cli, dataDir, root, work });
 } finally {
   if (s) await s.quit().catch(() => {});
   driver.kill();
