@@ -146,7 +146,8 @@ async fn an_admission_zip_imports_with_one_failure_per_entry_and_nothing_outside
     let s = pending(&store, 8).await;
     let small = admission_jpeg("portrait-grace-hopper.jpg");
     assert!(small.len() < 100 * 1024, "{} bytes", small.len());
-    let png = face_bytes("astronaut.png");
+    // A PNG's signature and a little more: small, so its format is what refuses it.
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     let link = Raw {
         made_by: 3 << 8 | 20,
         external: 0o120_777 << 16,
@@ -340,7 +341,7 @@ async fn a_newer_admission_photo_replaces_the_older_which_stays_in_the_history()
         &store,
         &s[0].0,
         "a.jpg",
-        &face_bytes("astronaut.png"),
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
     )
     .await
     .unwrap_err();
@@ -589,6 +590,12 @@ async fn bulk_reject_retake_by_filter_sends_every_intercepted_student_back() {
     )
     .await
     .unwrap();
+    // The demo school has intercepted students of its own already.
+    let held_before = count(
+        &store,
+        "SELECT COUNT(*) FROM students WHERE state = 'intercepted'",
+    )
+    .await as usize;
     let report = run_all(&store).await;
     assert_eq!((report.different, report.intercepted), (2, 2), "{report:?}");
 
@@ -608,7 +615,8 @@ async fn bulk_reject_retake_by_filter_sends_every_intercepted_student_back() {
     )
     .await
     .unwrap();
-    assert_eq!(outcome.decided.len(), 2, "{outcome:?}");
+    assert_eq!(outcome.decided.len(), held_before + 2, "{outcome:?}");
+    assert!(outcome.skipped.is_empty());
     for code in [&s[0].0, &s[1].0] {
         let (state, reason) = state_of(&store, code).await;
         assert_eq!(state, "rejected");
@@ -620,8 +628,8 @@ async fn bulk_reject_retake_by_filter_sends_every_intercepted_student_back() {
             &store,
             "SELECT COUNT(*) FROM transitions WHERE action = 'reject_retake' AND reason_key = 'comparison'"
         )
-        .await,
-        2
+        .await as usize,
+        held_before + 2
     );
     // The results list shows them as out of date once a new photo arrives; until then the
     // latest result stands.
@@ -698,4 +706,146 @@ proptest! {
             Ok(())
         })?;
     }
+}
+
+/// A 人证比对 provider on 127.0.0.1 speaking the protocol `photoroll-idcheck` documents: it
+/// says `mismatch` for the ID numbers it is given and `match` for the rest, and counts calls.
+async fn id_provider(
+    mismatched: Vec<String>,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use axum::routing::post;
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = calls.clone();
+    let app = axum::Router::new().route(
+        "/verify",
+        post(move |body: axum::Json<serde_json::Value>| {
+            let seen = seen.clone();
+            let mismatched = mismatched.clone();
+            async move {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let id = body["id_number"].as_str().unwrap_or_default().to_string();
+                assert!(!body["photo_base64"].as_str().unwrap_or_default().is_empty());
+                let result = if mismatched.contains(&id) {
+                    "mismatch"
+                } else {
+                    "match"
+                };
+                axum::Json(serde_json::json!({ "result": result, "score": 0.5 }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, calls)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_id_check_runs_first_and_a_mismatch_is_held_without_a_portrait_verdict() {
+    use photoroll_idcheck::{HttpIdentityVerifier, IdCheckConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let store = demo_store(dir.path()).await;
+    let s = pending(&store, 2).await;
+    completed_with(
+        &store,
+        dir.path(),
+        &[
+            (&s[0].0, "portrait-obama.jpg"),
+            (&s[1].0, "portrait-grace-hopper.jpg"),
+        ],
+    )
+    .await;
+    for (code, face) in [
+        (&s[0].0, "portrait-obama-turned.jpg"),
+        (&s[1].0, "portrait-grace-hopper.jpg"),
+    ] {
+        photoroll_workflows::admission::set_admission_photo(
+            &store,
+            code,
+            "a.jpg",
+            &admission_jpeg(face),
+        )
+        .await
+        .unwrap();
+    }
+    set_settings(
+        &store,
+        DEMO,
+        &SettingsChange {
+            intercept: Some(true),
+            ..SettingsChange::default()
+        },
+    )
+    .await
+    .unwrap();
+    // The portrait says same for both; the registry says the second is not the ID's holder.
+    let (addr, calls) = id_provider(vec![s[1].1.clone()]).await;
+    let verifier = HttpIdentityVerifier::new(IdCheckConfig {
+        url: format!("http://{addr}/verify"),
+        key: "test-key".into(),
+    })
+    .unwrap();
+    let options = RunOptions {
+        students: StudentFilter {
+            school: Some(DEMO.into()),
+            ..StudentFilter::default()
+        },
+        only_new: false,
+    };
+    let report = run(&store, &options, Some(&verifier), &JobControl::new())
+        .await
+        .unwrap();
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+    let id = report
+        .id_check
+        .clone()
+        .expect("id_check counts when configured");
+    assert_eq!(
+        (id.matched, id.mismatched, id.errors),
+        (1, 1, 0),
+        "{report:?}"
+    );
+    assert_eq!(
+        (report.compared, report.same, report.intercepted),
+        (2, 1, 1)
+    );
+    let (state, reason) = state_of(&store, &s[1].0).await;
+    assert_eq!(state, "intercepted");
+    assert!(reason.unwrap().contains("人证不一致"));
+    let rows = store
+        .comparison_results(&ComparisonFilter {
+            outcome: Some(Outcome::IdMismatch),
+            ..ComparisonFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].score, None, "no portrait verdict after a mismatch");
+
+    // The service out of reach: nobody is compared this run (the check the school asked for
+    // cannot be skipped), and the report says why.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let offline = HttpIdentityVerifier::new(IdCheckConfig {
+        url: format!("http://{closed}/verify"),
+        key: "test-key".into(),
+    })
+    .unwrap();
+    let before = count(&store, "SELECT COUNT(*) FROM comparisons").await;
+    let report = run(&store, &options, Some(&offline), &JobControl::new())
+        .await
+        .unwrap();
+    let id = report.id_check.unwrap();
+    assert_eq!(report.compared, 0);
+    assert!(id.errors >= 1);
+    assert!(id.first_error.unwrap().contains("无法连接"));
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM comparisons").await,
+        before
+    );
 }

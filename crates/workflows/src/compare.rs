@@ -323,8 +323,11 @@ pub async fn run(
                     .and_then(|v| v.as_deref())
                     .and_then(Embedding::from_le_bytes)
             };
-            let (score, portrait) = match (embedding(&c.collected_hash), embedding(admission)) {
-                (Some(a), Some(b)) => {
+            // The manual's order: only a matching ID goes on to the portrait comparison.
+            let portrait_runs = matches!(id_check, None | Some(IdCheck::Match));
+            let pair = (embedding(&c.collected_hash), embedding(admission));
+            let (score, portrait) = match pair {
+                (Some(a), Some(b)) if portrait_runs => {
                     let score = photoroll_faceid::compare(&a, &b);
                     (Some(score), Some(verdict(score, &thresholds)))
                 }
