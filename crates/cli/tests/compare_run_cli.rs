@@ -12,7 +12,7 @@ fn keys(v: &Value) -> Vec<&str> {
     v.as_object().unwrap().keys().map(String::as_str).collect()
 }
 
-fn sorted<'a>(mut keys: Vec<&'a str>) -> Vec<&'a str> {
+fn sorted(mut keys: Vec<&str>) -> Vec<&str> {
     keys.sort();
     keys
 }
