@@ -1,49 +1,10 @@
 //! `photoroll review`, `student show` and `school set` end to end on the demo school: the JSON
 //! shapes are contracts, single decisions exit 2 with the reason, bulk ones report skips.
 
+mod common;
+
+use common::Cli;
 use serde_json::Value;
-use std::process::{Command, Output};
-
-struct Demo(tempfile::TempDir);
-
-impl Demo {
-    fn new() -> Self {
-        let demo = Demo(tempfile::tempdir().unwrap());
-        demo.ok(&["demo"]);
-        demo
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_photoroll"))
-            .arg("--data-dir")
-            .arg(self.0.path())
-            .args(args)
-            .env_remove("PHOTOROLL_DATA_DIR")
-            .env("PHOTOROLL_REVIEWER", "李华")
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        serde_json::from_str(&self.ok(args)).unwrap()
-    }
-
-    fn refused(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?} should exit 2");
-        String::from_utf8(out.stderr).unwrap()
-    }
-}
 
 fn codes(queue: &Value) -> Vec<String> {
     queue
@@ -56,7 +17,7 @@ fn codes(queue: &Value) -> Vec<String> {
 
 #[test]
 fn review_from_the_command_line() {
-    let demo = Demo::new();
+    let demo = Cli::demo();
     let queue = demo.json(&["review", "queue", "--json"]);
     let first = &queue[0];
     for key in [

@@ -1,5 +1,8 @@
 //! The `photoroll` binary on a data folder of its own, for the end-to-end CLI tests.
 
+// Each test binary compiles this module and uses a part of it.
+#![allow(dead_code)]
+
 use serde_json::Value;
 use std::process::{Command, Output};
 
