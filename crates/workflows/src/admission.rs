@@ -9,7 +9,7 @@
 
 use crate::error::{Result, refused};
 use crate::photo_import::{
-    Batch, NameBy, PhotoName, Source, open_batch, parse_photo_name, read_source,
+    Batch, Classified, NameBy, PhotoName, Source, classify, open_batch, read_source,
 };
 use photoroll_core::{IdDocument, JobControl};
 use photoroll_store::{AdmissionSet, Store, StudentKey, StudentRow};
@@ -164,22 +164,20 @@ pub async fn import_admission_photos(
     let mut targets: Vec<(usize, String, Source, Vec<StudentRow>)> = Vec::new();
     let mut total = 0usize;
     for listed in files {
-        let name = parse_photo_name(&listed.file);
-        if name == PhotoName::Ignored && listed.unsafe_reason.is_none() {
+        let Some(classified) = classify(&listed) else {
             continue;
-        }
+        };
         let seq = total;
         total += 1;
         let entry = listed.file.as_str();
-        if let Some(reason) = &listed.unsafe_reason {
-            fail(&mut failed, seq, entry, F::UnsafeName, reason.clone());
-            continue;
-        }
-        let key = match name {
-            PhotoName::Unsafe(reason) => {
-                fail(&mut failed, seq, entry, F::UnsafeName, reason.into());
+        let name = match classified {
+            Classified::Unsafe(reason) => {
+                fail(&mut failed, seq, entry, F::UnsafeName, reason);
                 continue;
             }
+            Classified::Named(name) => name,
+        };
+        let key = match name {
             PhotoName::Photo { key }
                 if entry.to_ascii_lowercase().ends_with(".jpg")
                     || entry.to_ascii_lowercase().ends_with(".jpeg") =>
@@ -196,7 +194,8 @@ pub async fn import_admission_photos(
                 );
                 continue;
             }
-            PhotoName::Ignored => continue,
+            // Sorted out by `classify`.
+            PhotoName::Ignored | PhotoName::Unsafe(_) => continue,
         };
         if listed.size > max_bytes {
             fail(

@@ -214,6 +214,23 @@ fn shown(raw: &str) -> String {
     }
 }
 
+/// What a listed file is to a report: unsafe (with the reason), or its name read. `None`: a
+/// hidden or system file, not counted.
+pub(crate) enum Classified<'a> {
+    Unsafe(String),
+    Named(PhotoName<'a>),
+}
+
+pub(crate) fn classify(listed: &Listed) -> Option<Classified<'_>> {
+    let name = parse_photo_name(&listed.file);
+    match (&listed.unsafe_reason, name) {
+        (Some(reason), _) => Some(Classified::Unsafe(reason.clone())),
+        (None, PhotoName::Ignored) => None,
+        (None, PhotoName::Unsafe(reason)) => Some(Classified::Unsafe(reason.into())),
+        (None, name) => Some(Classified::Named(name)),
+    }
+}
+
 /// Where a file's bytes are.
 #[derive(Debug, Clone)]
 pub(crate) enum Source {
@@ -535,22 +552,20 @@ pub async fn import_photos(
     let mut targets: Vec<Target> = Vec::new();
     let mut total = 0usize;
     for listed in files {
-        let name = parse_photo_name(&listed.file);
-        if name == PhotoName::Ignored && listed.unsafe_reason.is_none() {
+        let Some(classified) = classify(&listed) else {
             continue;
-        }
+        };
         let seq = total;
         total += 1;
         let file = listed.file.as_str();
-        if let Some(reason) = &listed.unsafe_reason {
-            fail(&mut failed, seq, file, F::UnsafeName, reason.clone());
-            continue;
-        }
-        let key = match name {
-            PhotoName::Unsafe(reason) => {
-                fail(&mut failed, seq, file, F::UnsafeName, reason.into());
+        let name = match classified {
+            Classified::Unsafe(reason) => {
+                fail(&mut failed, seq, file, F::UnsafeName, reason);
                 continue;
             }
+            Classified::Named(name) => name,
+        };
+        let key = match name {
             PhotoName::NotAPhoto { extension } => {
                 let what = if extension.is_empty() {
                     "没有扩展名".to_string()
@@ -567,7 +582,8 @@ pub async fn import_photos(
                 continue;
             }
             PhotoName::Photo { key } => key,
-            PhotoName::Ignored => continue,
+            // Sorted out by `classify`.
+            PhotoName::Ignored | PhotoName::Unsafe(_) => continue,
         };
         if listed.size > MAX_PHOTO_BYTES {
             fail(
