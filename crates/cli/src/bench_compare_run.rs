@@ -5,7 +5,7 @@
 //! portraits embedded on two threads.
 
 use anyhow::{Context, Result, ensure};
-use photoroll_core::{Action, EducationCategory, JobControl, School, SchoolCode};
+use photoroll_core::{Action, JobControl, SchoolCode};
 use photoroll_faceid::FaceMatcher;
 use photoroll_store::{Store, StudentFilter};
 use photoroll_workflows::compare::{RunOptions, SettingsChange, compute_embeddings_blocking};
@@ -26,33 +26,9 @@ pub async fn run(students: usize, embed: usize, faces: &Path) -> Result<()> {
     ensure!(students > 0, "--students must be at least 1");
     let tmp = tempfile::tempdir()?;
     let store = Store::open(&tmp.path().join("data")).await?;
-    let code = SchoolCode::parse(photoroll_demo::DEMO_SCHOOL_CODE)?;
-    store
-        .upsert_school(
-            &School {
-                code: code.clone(),
-                name: "基准大学".into(),
-            },
-            false,
-        )
-        .await?;
-    let book = tmp.path().join("roster.xlsx");
-    photoroll_demo::write_demo_workbook(&book, students, 11)?;
     let t = Instant::now();
-    let report = photoroll_workflows::roster::import_roster(
-        &store,
-        &book,
-        code.as_str(),
-        Some(EducationCategory::Regular),
-        &JobControl::new(),
-    )
-    .await?;
-    let ids: Vec<String> = store
-        .import_students(&report.import_id)
-        .await?
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
+    let ids = crate::bench_review::roster_of(&store, tmp.path(), students).await?;
+    let code = SchoolCode::parse(photoroll_demo::DEMO_SCHOOL_CODE)?;
     let matcher = FaceMatcher::shared()?;
     let mut vectors = Vec::new();
     let mut sources = Vec::new();

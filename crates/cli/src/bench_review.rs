@@ -18,10 +18,13 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-pub async fn run(students: usize, runs: usize, keep: Option<PathBuf>) -> Result<()> {
-    let tmp = tempfile::tempdir()?;
-    let data = keep.clone().unwrap_or_else(|| tmp.path().join("data"));
-    let store = Store::open(&data).await?;
+/// A benchmark school (the demo school's code) with a generated roster of `students` through the
+/// real import; the students' ids. Shared by the benchmarks that need a roster.
+pub async fn roster_of(
+    store: &Store,
+    tmp: &std::path::Path,
+    students: usize,
+) -> Result<Vec<String>> {
     let code = SchoolCode::parse(photoroll_demo::DEMO_SCHOOL_CODE)?;
     store
         .upsert_school(
@@ -32,11 +35,10 @@ pub async fn run(students: usize, runs: usize, keep: Option<PathBuf>) -> Result<
             false,
         )
         .await?;
-    let book = tmp.path().join("roster.xlsx");
+    let book = tmp.join("roster.xlsx");
     photoroll_demo::write_demo_workbook(&book, students, 11)?;
-    let t = Instant::now();
     let report = photoroll_workflows::roster::import_roster(
-        &store,
+        store,
         &book,
         code.as_str(),
         Some(EducationCategory::Regular),
@@ -49,6 +51,15 @@ pub async fn run(students: usize, runs: usize, keep: Option<PathBuf>) -> Result<
         .into_iter()
         .map(|s| s.id)
         .collect();
+    Ok(ids)
+}
+
+pub async fn run(students: usize, runs: usize, keep: Option<PathBuf>) -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let data = keep.clone().unwrap_or_else(|| tmp.path().join("data"));
+    let store = Store::open(&data).await?;
+    let t = Instant::now();
+    let ids = roster_of(&store, tmp.path(), students).await?;
     // Real 480×640 JPEGs, each student's its own blob (a few drawings, made distinct).
     let portraits: Vec<Vec<u8>> = (0..32)
         .map(photoroll_demo::demo_portrait)
