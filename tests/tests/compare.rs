@@ -122,6 +122,20 @@ fn failures(report: &AdmissionReport) -> BTreeMap<String, F> {
         .collect()
 }
 
+/// 开启拦截上网 on or off for the demo school.
+async fn intercept(store: &Store, on: bool) {
+    set_settings(
+        store,
+        DEMO,
+        &SettingsChange {
+            intercept: Some(on),
+            ..SettingsChange::default()
+        },
+    )
+    .await
+    .unwrap();
+}
+
 async fn run_all(store: &Store) -> RunReport {
     run(
         store,
@@ -459,16 +473,7 @@ async fn runs_judge_real_faces_and_intercept_only_when_the_school_asks() {
     assert_eq!(again.compared, 0, "{again:?}");
 
     // Interception on: the different one is held, on the photo compared, by 人像比对.
-    set_settings(
-        &store,
-        DEMO,
-        &SettingsChange {
-            intercept: Some(true),
-            ..SettingsChange::default()
-        },
-    )
-    .await
-    .unwrap();
+    intercept(&store, true).await;
     let report = run_all(&store).await;
     assert_eq!((report.compared, report.intercepted), (2, 1), "{report:?}");
     assert_eq!(
@@ -535,16 +540,7 @@ async fn runs_judge_real_faces_and_intercept_only_when_the_school_asks() {
     assert_eq!((not_held.decided, not_held.skipped.len()), (0, 1));
 
     // Interception off again: nothing more is held.
-    set_settings(
-        &store,
-        DEMO,
-        &SettingsChange {
-            intercept: Some(false),
-            ..SettingsChange::default()
-        },
-    )
-    .await
-    .unwrap();
+    intercept(&store, false).await;
     assert_eq!(run_all(&store).await.intercepted, 0);
 }
 
@@ -580,16 +576,7 @@ async fn bulk_reject_retake_by_filter_sends_every_intercepted_student_back() {
     )
     .await
     .unwrap();
-    set_settings(
-        &store,
-        DEMO,
-        &SettingsChange {
-            intercept: Some(true),
-            ..SettingsChange::default()
-        },
-    )
-    .await
-    .unwrap();
+    intercept(&store, true).await;
     // The demo school has intercepted students of its own already.
     let held_before = count(
         &store,
@@ -771,16 +758,7 @@ async fn the_id_check_runs_first_and_a_mismatch_is_held_without_a_portrait_verdi
         .await
         .unwrap();
     }
-    set_settings(
-        &store,
-        DEMO,
-        &SettingsChange {
-            intercept: Some(true),
-            ..SettingsChange::default()
-        },
-    )
-    .await
-    .unwrap();
+    intercept(&store, true).await;
     // The portrait says same for both; the registry says the second is not the ID's holder.
     let (addr, calls) = id_provider(vec![s[1].1.clone()]).await;
     let verifier = HttpIdentityVerifier::new(IdCheckConfig {
