@@ -1,0 +1,1 @@
+//! The mandate (委托书). Being written.

@@ -1,0 +1,1 @@
+//! Print sheets. Being written.
