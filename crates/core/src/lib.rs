@@ -9,11 +9,13 @@ pub mod category;
 pub mod collection_code;
 pub mod compare;
 pub mod contract;
+pub mod delivery;
 pub mod id_document;
 pub mod identify;
 pub mod job;
 pub mod operation;
 pub mod password;
+pub mod print;
 pub mod review;
 pub mod roster;
 pub mod school;
@@ -33,10 +35,12 @@ pub use compare::{
     CompareSettings, CompareSettingsError, CompareThresholds, IdCheck, Outcome, SendAnywayError,
     ThresholdError, Verdict,
 };
-pub use contract::{Contract, ContractState};
+pub use contract::{Contract, ContractError, ContractState};
+pub use delivery::{DeliveryOutcome, NameBy, PackageSkip};
 pub use id_document::{DocumentKind, IdDocument, IdError, mask_name};
 pub use job::{Cancelled, JobControl};
 pub use operation::{OPERATION_VERSION, Operation, OutboxEntry};
+pub use print::{PrintAddress, PrintPackage, PrintState};
 pub use review::{
     DecisionRefused, RejectReason, ReviewInputError, Reviewer, check_judged_photo, undo_decision,
 };

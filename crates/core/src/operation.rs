@@ -152,6 +152,48 @@ pub enum Operation {
         school_code: String,
         settings: crate::compare::CompareSettings,
     },
+    /// A delivery package (下载批次): the students it took, each in one batch only.
+    DownloadBatchRecorded {
+        batch_id: String,
+        student_ids: Vec<String>,
+        sha256: String,
+        actor: String,
+        at: String,
+    },
+    PrintAddressSaved {
+        address_id: String,
+        address: crate::PrintAddress,
+    },
+    /// A print order (冲印订单) and the students it queued, or an extra set (加洗) line.
+    PrintOrderLinesAdded {
+        order_id: String,
+        school_code: String,
+        category: EducationCategory,
+        /// 0 for the order's own set, 1.. for each extra set.
+        line: u32,
+        layout: String,
+        paper: String,
+        dpi: u32,
+        address_id: String,
+        student_ids: Vec<String>,
+        at: String,
+    },
+    PrintStateChanged {
+        order_id: String,
+        to: crate::PrintState,
+        at: String,
+    },
+    ContractSaved {
+        contract_id: String,
+        contract: crate::Contract,
+    },
+    /// A signed mandate's scan, applied to the categories it covers.
+    MandateUploaded {
+        scan_hash: String,
+        school_code: String,
+        categories: Vec<EducationCategory>,
+        at: String,
+    },
 }
 
 fn station_source() -> String {
@@ -176,6 +218,12 @@ impl Operation {
             Self::AdmissionPhotoSet { .. } => "admission_photo_set",
             Self::ComparisonRecorded { .. } => "comparison_recorded",
             Self::CompareSettingsSet { .. } => "compare_settings_set",
+            Self::DownloadBatchRecorded { .. } => "download_batch_recorded",
+            Self::PrintAddressSaved { .. } => "print_address_saved",
+            Self::PrintOrderLinesAdded { .. } => "print_order_lines_added",
+            Self::PrintStateChanged { .. } => "print_state_changed",
+            Self::ContractSaved { .. } => "contract_saved",
+            Self::MandateUploaded { .. } => "mandate_uploaded",
         }
     }
 
@@ -196,6 +244,12 @@ impl Operation {
             | Self::ComparisonRecorded { student_id, .. } => ("student", student_id),
             Self::SessionCreated { session_id, .. } => ("capture_session", session_id),
             Self::CaptureSaved { capture_id, .. } => ("capture", capture_id),
+            Self::DownloadBatchRecorded { batch_id, .. } => ("download_batch", batch_id),
+            Self::PrintAddressSaved { address_id, .. } => ("print_address", address_id),
+            Self::PrintOrderLinesAdded { order_id, .. }
+            | Self::PrintStateChanged { order_id, .. } => ("print_order", order_id),
+            Self::ContractSaved { contract_id, .. } => ("contract", contract_id),
+            Self::MandateUploaded { scan_hash, .. } => ("mandate_scan", scan_hash),
         }
     }
 }
