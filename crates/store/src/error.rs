@@ -13,6 +13,18 @@ pub enum StoreError {
     },
     #[error("数据格式错误: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("学生已在另一个下载批次中（{0}）：每位学生只进入一个批次 (the student is already in another batch)")]
+    AlreadyInBatch(String),
+    #[error("学生 {0} 已在另一个冲印订单中 (the student is already in a print order)")]
+    AlreadyOrdered(String),
+    #[error("找不到冲印订单 {0} (unknown print order)")]
+    UnknownPrintOrder(String),
+    #[error(transparent)]
+    PrintState(#[from] photoroll_core::print::PrintStateError),
+    #[error(transparent)]
+    Contract(#[from] photoroll_core::ContractError),
+    #[error("{0}")]
+    BadContract(String),
     #[error("找不到用户数据目录")]
     NoHomeDir,
     #[error("未知的院校代码 {0}：请先用 `photoroll school add` 添加院校")]

@@ -27,7 +27,8 @@ impl Store {
         let used: HashSet<String> = sqlx::query_scalar(
             "SELECT hash FROM photos UNION SELECT original_hash FROM captures
              UNION SELECT standard_hash FROM captures UNION SELECT photo_hash FROM students WHERE photo_hash IS NOT NULL
-             UNION SELECT hash FROM admission_photos",
+             UNION SELECT hash FROM admission_photos
+             UNION SELECT photo_hash FROM batch_entries UNION SELECT photo_hash FROM print_order_lines UNION SELECT hash FROM mandate_scans",
         )
         .fetch_all(self.pool())
         .await?

@@ -5,10 +5,13 @@ mod backup;
 mod blobs;
 mod captures;
 mod compare;
+mod contracts;
+mod delivery;
 mod error;
 mod gc;
 mod identify;
 mod outbox;
+mod print;
 mod progress;
 mod review;
 mod roster;
@@ -23,10 +26,13 @@ pub use compare::{
     AdmissionPhoto, AdmissionSet, COMPARISON_ACTOR, CompareCandidate, ComparisonFilter,
     ComparisonRow, NewComparison,
 };
+pub use contracts::{ContractRecord, MandateCoverage, MandateScan};
+pub use delivery::{BatchEntry, BatchRecord, DeliveryResult, PackageCandidate};
 pub use error::StoreError;
 pub use gc::GcReport;
 pub use identify::{SessionTally, StationStudent, StudentKey};
 pub use outbox::OutboxOp;
+pub use print::{AddressRecord, NewPrintOrder, PrintCandidate, PrintLine, PrintOrderRecord};
 pub use progress::{ExportRecord, ProgressCounts, StudentFilter, StudentRow};
 pub use review::{
     BulkOutcome, CaptureInfo, CheckResult, ChecksFilter, Decided, Decision, QueueEntry,

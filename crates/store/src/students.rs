@@ -252,6 +252,13 @@ impl Store {
                  OR entity_id IN (SELECT id FROM capture_sessions WHERE school_code IN ({demo})))"
             ),
             format!("DELETE FROM captures WHERE student_id IN ({students})"),
+            // A batch holding a demo student goes whole: a batch re-downloads as written or not at all.
+            format!("DELETE FROM batch_entries WHERE batch_id IN (SELECT batch_id FROM batch_entries WHERE student_id IN ({students}))"),
+            "DELETE FROM download_batches WHERE id NOT IN (SELECT batch_id FROM batch_entries)".to_string(),
+            format!("DELETE FROM print_order_lines WHERE order_id IN (SELECT id FROM print_orders WHERE school_code IN ({demo}))"),
+            format!("DELETE FROM print_orders WHERE school_code IN ({demo})"),
+            format!("DELETE FROM contracts WHERE school_code IN ({demo})"),
+            format!("DELETE FROM mandate_scans WHERE school_code IN ({demo})"),
             format!("DELETE FROM comparisons WHERE student_id IN ({students})"),
             format!("DELETE FROM admission_photos WHERE student_id IN ({students})"),
             format!("DELETE FROM capture_session_students WHERE student_id IN ({students})"),
