@@ -53,6 +53,8 @@ pub enum WorkbookError {
     Corrupt(String),
     #[error("在任何工作表的前20行中都没有找到表头：表头需要包含“姓名”以及“采集码”或“证件号”等列")]
     NoHeader,
+    #[error("在任何工作表的前20行中都没有找到结果表头：表头需要包含“图像采集码”（或“采集码”）和“上网结果”（或“结果”）列")]
+    NoResultHeader,
     #[error("数据行超过上限 {limit} 行：请拆分成多个文件导入")]
     TooManyRows { limit: u32 },
     #[error("工作表包含的单元格过多（超过 {limit} 个），可能是格式异常的文件")]
@@ -74,7 +76,7 @@ pub struct SheetInfo {
     pub data_rows: u64,
 }
 
-const HEADER_SEARCH_ROWS: u32 = 20;
+pub(crate) const HEADER_SEARCH_ROWS: u32 = 20;
 
 enum Kind {
     Xlsx,
@@ -232,6 +234,18 @@ fn header_columns(cells: &[CellValue]) -> Option<(Vec<String>, Vec<Option<Column
     ))
 }
 
+/// What the sheet readers feed: every row of a sheet in order, until a header is found in the
+/// first 20 rows of some sheet and its data rows are taken. Rosters and the channel's result
+/// workbooks read the same files the same way; only the header they look for differs.
+pub(crate) trait SheetRows {
+    /// Returns Ok(false) when no header was found within the search rows (try the next sheet).
+    fn row(&mut self, sheet: &str, index: u32, cells: &[CellValue]) -> Result<bool, WorkbookError>;
+    /// The header's width once found: cells beyond it are not kept.
+    fn width(&self) -> Option<usize>;
+    fn limits(&self) -> &Limits;
+    fn set_total(&mut self, rows: u64);
+}
+
 /// Drives a sheet's rows (in order, each with its 0-based row index) through header detection
 /// and hands every non-blank data row to `on_row`.
 struct RowSink<'a, F> {
@@ -242,8 +256,19 @@ struct RowSink<'a, F> {
     progress_total: u64,
 }
 
-impl<F: FnMut(&RawRow, &[CellValue]) -> ControlFlow<()>> RowSink<'_, F> {
-    /// Returns Ok(false) when no header was found within the search rows (try the next sheet).
+impl<F: FnMut(&RawRow, &[CellValue]) -> ControlFlow<()>> SheetRows for RowSink<'_, F> {
+    fn width(&self) -> Option<usize> {
+        self.info.as_ref().map(|i| i.headers.len())
+    }
+
+    fn limits(&self) -> &Limits {
+        self.limits
+    }
+
+    fn set_total(&mut self, rows: u64) {
+        self.progress_total = rows;
+    }
+
     fn row(&mut self, sheet: &str, index: u32, cells: &[CellValue]) -> Result<bool, WorkbookError> {
         let Some(info) = &mut self.info else {
             if index >= HEADER_SEARCH_ROWS {
@@ -296,7 +321,6 @@ pub fn read_roster(
     job: &JobControl,
     on_row: impl FnMut(&RawRow, &[CellValue]) -> ControlFlow<()>,
 ) -> Result<SheetInfo, WorkbookError> {
-    let kind = sniff(bytes, limits)?;
     let mut sink = RowSink {
         limits,
         job,
@@ -304,23 +328,25 @@ pub fn read_roster(
         on_row,
         progress_total: 0,
     };
-    match kind {
-        Kind::Xlsx => read_xlsx(bytes, &mut sink)?,
-        Kind::Xls => read_xls(bytes, &mut sink)?,
-    }
+    read_sheets(bytes, &mut sink)?;
     let info = sink.info.ok_or(WorkbookError::NoHeader)?;
     job.step(info.data_rows, info.data_rows)?;
     Ok(info)
+}
+
+/// Sniffs the file and feeds its sheets to `sink`.
+pub(crate) fn read_sheets(bytes: &[u8], sink: &mut impl SheetRows) -> Result<(), WorkbookError> {
+    match sniff(bytes, sink.limits())? {
+        Kind::Xlsx => read_xlsx(bytes, sink),
+        Kind::Xls => read_xls(bytes, sink),
+    }
 }
 
 fn corrupt(e: impl std::fmt::Display) -> WorkbookError {
     WorkbookError::Corrupt(e.to_string())
 }
 
-fn read_xlsx<F: FnMut(&RawRow, &[CellValue]) -> ControlFlow<()>>(
-    bytes: &[u8],
-    sink: &mut RowSink<'_, F>,
-) -> Result<(), WorkbookError> {
+fn read_xlsx(bytes: &[u8], sink: &mut impl SheetRows) -> Result<(), WorkbookError> {
     let mut book: Xlsx<_> = match Xlsx::new(Cursor::new(bytes)) {
         Ok(b) => b,
         Err(calamine::XlsxError::Password) => return Err(WorkbookError::Encrypted),
@@ -328,7 +354,7 @@ fn read_xlsx<F: FnMut(&RawRow, &[CellValue]) -> ControlFlow<()>>(
     };
     for sheet in book.sheet_names() {
         let mut reader = book.worksheet_cells_reader(&sheet).map_err(corrupt)?;
-        sink.progress_total = u64::from(reader.dimensions().end.0);
+        sink.set_total(u64::from(reader.dimensions().end.0));
         let mut current: Option<u32> = None;
         let mut cells: Vec<CellValue> = Vec::new();
         let mut visited = 0u64;
@@ -346,17 +372,17 @@ fn read_xlsx<F: FnMut(&RawRow, &[CellValue]) -> ControlFlow<()>>(
             }
             let Some(cell) = next else { break };
             visited += 1;
-            if visited > sink.limits.max_cells {
+            if visited > sink.limits().max_cells {
                 return Err(WorkbookError::TooManyCells {
-                    limit: sink.limits.max_cells,
+                    limit: sink.limits().max_cells,
                 });
             }
             let (row, col) = cell.get_position();
-            if sink.info.is_none() && row >= HEADER_SEARCH_ROWS {
+            if sink.width().is_none() && row >= HEADER_SEARCH_ROWS {
                 break;
             }
             current = Some(row);
-            let width = sink.info.as_ref().map_or(1024, |i| i.headers.len());
+            let width = sink.width().unwrap_or(1024);
             let col = col as usize;
             if col < width {
                 if cells.len() <= col {
@@ -365,17 +391,14 @@ fn read_xlsx<F: FnMut(&RawRow, &[CellValue]) -> ControlFlow<()>>(
                 cells[col] = cell_from_ref(cell.get_value());
             }
         }
-        if sink.info.is_some() {
+        if sink.width().is_some() {
             return Ok(());
         }
     }
     Ok(())
 }
 
-fn read_xls<F: FnMut(&RawRow, &[CellValue]) -> ControlFlow<()>>(
-    bytes: &[u8],
-    sink: &mut RowSink<'_, F>,
-) -> Result<(), WorkbookError> {
+fn read_xls(bytes: &[u8], sink: &mut impl SheetRows) -> Result<(), WorkbookError> {
     let mut book: Xls<_> = match Xls::new(Cursor::new(bytes)) {
         Ok(b) => b,
         Err(calamine::XlsError::Password) => return Err(WorkbookError::Encrypted),
@@ -391,7 +414,7 @@ fn read_xls<F: FnMut(&RawRow, &[CellValue]) -> ControlFlow<()>>(
         let Some((start_row, start_col)) = range.start() else {
             continue;
         };
-        sink.progress_total = range.height() as u64;
+        sink.set_total(range.height() as u64);
         let lead: Vec<CellValue> = vec![CellValue::Empty; start_col as usize];
         for (i, row) in range.rows().enumerate() {
             let mut cells = lead.clone();
@@ -400,7 +423,7 @@ fn read_xls<F: FnMut(&RawRow, &[CellValue]) -> ControlFlow<()>>(
                 break;
             }
         }
-        if sink.info.is_some() {
+        if sink.width().is_some() {
             return Ok(());
         }
     }
