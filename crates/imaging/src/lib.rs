@@ -417,6 +417,55 @@ impl CheckReport {
     }
 }
 
+/// The checks a finished photo's file answers by itself, from its markers (no decode): format,
+/// pixel size, resolution and file size. The second value is false when the bytes are not a
+/// readable JPEG (only the failed format check is returned then). The delivery package runs
+/// these on every photo it writes.
+pub fn file_checks(bytes: &[u8], spec: &PhotoSpec) -> (Vec<Check>, bool) {
+    let facts = match encode::read_jpeg_facts(bytes) {
+        Ok(f) => f,
+        Err(e) => {
+            let format = Check::new(CheckCode::Format, false, 0.0, "JPEG".into(), e.to_string());
+            return (vec![format], false);
+        }
+    };
+    let dpi = facts.dpi().map(|d| d.0).unwrap_or(0.0);
+    let checks = vec![
+        Check::new(
+            CheckCode::PixelSize,
+            facts.width as u32 == spec.width && facts.height as u32 == spec.height,
+            facts.width as f32,
+            format!("{}×{}", spec.width, spec.height),
+            format!(
+                "照片尺寸为 {}×{}，应为 {}×{}",
+                facts.width, facts.height, spec.width, spec.height
+            ),
+        ),
+        Check::new(
+            CheckCode::Resolution,
+            (dpi - spec.dpi as f32).abs() < 1.0,
+            dpi,
+            format!("{} dpi", spec.dpi),
+            format!("分辨率应为 {} dpi", spec.dpi),
+        ),
+        Check::new(
+            CheckCode::Format,
+            facts.components == 3,
+            facts.components as f32,
+            "JPEG，24 位 RGB".into(),
+            "应为 24 位彩色 JPEG",
+        ),
+        Check::new(
+            CheckCode::FileSize,
+            (spec.min_bytes..=spec.max_bytes).contains(&bytes.len()),
+            bytes.len() as f32 / 1024.0,
+            format!("{}–{} KB", spec.min_bytes / 1024, spec.max_bytes / 1024),
+            "照片文件大小不在要求范围内",
+        ),
+    ];
+    (checks, true)
+}
+
 impl Standardizer {
     pub fn check_photo(&self, bytes: &[u8]) -> CheckReport {
         let mut checks = Vec::new();
@@ -443,51 +492,11 @@ impl Standardizer {
         checks: &mut Vec<Check>,
     ) -> Result<(Option<Detection>, Option<OutputGeometry>), ImagingError> {
         let spec = &self.spec;
-        let facts = match encode::read_jpeg_facts(bytes) {
-            Ok(f) => f,
-            Err(e) => {
-                checks.push(Check::new(
-                    CheckCode::Format,
-                    false,
-                    0.0,
-                    "JPEG".into(),
-                    e.to_string(),
-                ));
-                return Ok((None, None));
-            }
-        };
-        checks.push(Check::new(
-            CheckCode::PixelSize,
-            facts.width as u32 == spec.width && facts.height as u32 == spec.height,
-            facts.width as f32,
-            format!("{}×{}", spec.width, spec.height),
-            format!(
-                "照片尺寸为 {}×{}，应为 {}×{}",
-                facts.width, facts.height, spec.width, spec.height
-            ),
-        ));
-        let dpi = facts.dpi().map(|d| d.0).unwrap_or(0.0);
-        checks.push(Check::new(
-            CheckCode::Resolution,
-            (dpi - spec.dpi as f32).abs() < 1.0,
-            dpi,
-            format!("{} dpi", spec.dpi),
-            format!("分辨率应为 {} dpi", spec.dpi),
-        ));
-        checks.push(Check::new(
-            CheckCode::Format,
-            facts.components == 3,
-            facts.components as f32,
-            "JPEG，24 位 RGB".into(),
-            "应为 24 位彩色 JPEG",
-        ));
-        checks.push(Check::new(
-            CheckCode::FileSize,
-            (spec.min_bytes..=spec.max_bytes).contains(&bytes.len()),
-            bytes.len() as f32 / 1024.0,
-            format!("{}–{} KB", spec.min_bytes / 1024, spec.max_bytes / 1024),
-            "照片文件大小不在要求范围内",
-        ));
+        let (file, readable) = file_checks(bytes, spec);
+        checks.extend(file);
+        if !readable {
+            return Ok((None, None));
+        }
         let decoded = decode::decode(bytes, 0, &self.limits)?;
         let (faces, _) = self.detector.detect(&decoded.image)?;
         checks.push(Check::new(

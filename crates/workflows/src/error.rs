@@ -25,6 +25,8 @@ pub enum WorkflowError {
     Capture(String),
     #[error(transparent)]
     Cancelled(#[from] photoroll_core::Cancelled),
+    #[error("{0}")]
+    Package(String),
     #[error("后台任务异常结束：{0}")]
     Task(String),
 }
@@ -87,6 +89,7 @@ impl WorkflowError {
             Self::Template(_) => "template",
             Self::Models(_) => "models",
             Self::Capture(_) => "capture",
+            Self::Package(_) => "package",
         }
     }
 }
@@ -113,6 +116,12 @@ pub fn store_refusal(e: &StoreError) -> bool {
             | S::UnknownReason(_)
             | S::UnknownTransition(_)
             | S::BadSetting(_)
+            | S::AlreadyInBatch(_)
+            | S::AlreadyOrdered(_)
+            | S::UnknownPrintOrder(_)
+            | S::PrintState(_)
+            | S::Contract(_)
+            | S::BadContract(_)
     )
 }
 
@@ -144,5 +153,10 @@ fn store_code(e: &StoreError) -> &'static str {
         S::UnknownReason(_) => "unknown_reason",
         S::UnknownTransition(_) => "unknown_transition",
         S::BadSetting(_) => "bad_setting",
+        S::AlreadyInBatch(_) => "already_in_batch",
+        S::AlreadyOrdered(_) => "already_ordered",
+        S::UnknownPrintOrder(_) => "unknown_print_order",
+        S::PrintState(_) => "print_state",
+        S::Contract(_) | S::BadContract(_) => "contract",
     }
 }

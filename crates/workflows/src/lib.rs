@@ -6,6 +6,7 @@
 pub mod admission;
 pub mod capture;
 pub mod compare;
+pub mod delivery;
 mod error;
 pub mod maintenance;
 pub mod photo_import;
