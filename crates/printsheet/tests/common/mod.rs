@@ -17,7 +17,7 @@ pub fn synthetic_photo() -> Vec<u8> {
         if d <= DISC_RADIUS {
             image::Rgb([40, 30, 30])
         } else if fy > 520.0 {
-            image::Rgb([90, 90, 110])
+            image::Rgb([150, 150, 170])
         } else {
             image::Rgb([200, 222, 245])
         }
@@ -28,7 +28,12 @@ pub fn synthetic_photo() -> Vec<u8> {
 pub fn encode(img: &RgbImage) -> Vec<u8> {
     let mut out = Vec::new();
     JpegEncoder::new_with_quality(&mut out, 95)
-        .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
+        .write_image(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
         .unwrap();
     out
 }
@@ -88,43 +93,41 @@ pub fn is_white(p: &image::Rgb<u8>) -> bool {
 /// Bounding boxes (x, y, w, h) of the 8-connected non-white regions of at least `min_side`
 /// on both sides.
 pub fn regions(img: &RgbImage, min_side: u32) -> Vec<(u32, u32, u32, u32)> {
-    let (w, h) = img.dimensions();
-    let mut seen = vec![false; (w * h) as usize];
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    // 1 = ink not yet visited.
+    let mut mask: Vec<u8> = img
+        .as_raw()
+        .chunks_exact(3)
+        .map(|p| u8::from(p[0] < 235 || p[1] < 235 || p[2] < 235))
+        .collect();
     let mut out = Vec::new();
-    let mut stack = Vec::new();
-    for y in 0..h {
-        for x in 0..w {
-            let i = (y * w + x) as usize;
-            if seen[i] || is_white(img.get_pixel(x, y)) {
-                continue;
-            }
-            seen[i] = true;
-            stack.push((x, y));
-            let (mut x0, mut y0, mut x1, mut y1) = (x, y, x, y);
-            while let Some((cx, cy)) = stack.pop() {
-                x0 = x0.min(cx);
-                y0 = y0.min(cy);
-                x1 = x1.max(cx);
-                y1 = y1.max(cy);
-                for dy in -1i64..=1 {
-                    for dx in -1i64..=1 {
-                        let (nx, ny) = (i64::from(cx) + dx, i64::from(cy) + dy);
-                        if nx < 0 || ny < 0 || nx >= i64::from(w) || ny >= i64::from(h) {
-                            continue;
-                        }
-                        let (nx, ny) = (nx as u32, ny as u32);
-                        let j = (ny * w + nx) as usize;
-                        if !seen[j] && !is_white(img.get_pixel(nx, ny)) {
-                            seen[j] = true;
-                            stack.push((nx, ny));
-                        }
+    let mut stack: Vec<usize> = Vec::new();
+    for start in 0..mask.len() {
+        if mask[start] == 0 {
+            continue;
+        }
+        mask[start] = 0;
+        stack.push(start);
+        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+        while let Some(i) = stack.pop() {
+            let (x, y) = (i % w, i / w);
+            x0 = x0.min(x);
+            y0 = y0.min(y);
+            x1 = x1.max(x);
+            y1 = y1.max(y);
+            for ny in y.saturating_sub(1)..=(y + 1).min(h - 1) {
+                for nx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
+                    let j = ny * w + nx;
+                    if mask[j] == 1 {
+                        mask[j] = 0;
+                        stack.push(j);
                     }
                 }
             }
-            let (bw, bh) = (x1 - x0 + 1, y1 - y0 + 1);
-            if bw >= min_side && bh >= min_side {
-                out.push((x0, y0, bw, bh));
-            }
+        }
+        let (bw, bh) = ((x1 - x0 + 1) as u32, (y1 - y0 + 1) as u32);
+        if bw >= min_side && bh >= min_side {
+            out.push((x0 as u32, y0 as u32, bw, bh));
         }
     }
     out
