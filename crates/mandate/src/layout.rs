@@ -162,15 +162,14 @@ impl<'a> Metrics<'a> {
             .try_fold(0.0, |w, ch| Ok(w + self.glyph(ch)?.1 * size))
     }
 
-    /// Greedy line breaking: Chinese breaks between any two characters, a run of Latin letters
+    /// Greedy line breaking into lines as wide as `width_of_line(index)`: Chinese breaks between any two characters, a run of Latin letters
     /// and digits (a provider's English name, a number) only at its ends, and the punctuation
     /// rules keep "，" off a line start and "（" off a line end.
     fn wrap(
         &self,
         text: &str,
         size: f32,
-        first_width: f32,
-        rest_width: f32,
+        width_of_line: impl Fn(usize) -> f32,
     ) -> Result<Vec<String>, MandateError> {
         let mut done: Vec<String> = Vec::new();
         let mut line: Vec<(String, f32)> = Vec::new();
@@ -184,11 +183,7 @@ impl<'a> Metrics<'a> {
         };
         for token in tokens(text) {
             let w = self.width(&token, size)?;
-            let avail = if done.is_empty() {
-                first_width
-            } else {
-                rest_width
-            };
+            let avail = width_of_line(done.len());
             if used + w <= avail + 0.01 {
                 used += w;
                 line.push((token, w));
@@ -219,7 +214,7 @@ impl<'a> Metrics<'a> {
                 used += ow;
                 line.push((opener, ow));
             }
-            if used + w <= rest_width {
+            if used + w <= width_of_line(done.len()) {
                 used += w;
                 line.push((token, w));
                 continue;
@@ -227,7 +222,7 @@ impl<'a> Metrics<'a> {
             // A Latin run longer than a whole line: break it anywhere rather than overflow.
             for ch in token.chars() {
                 let cw = self.glyph(ch)?.1 * size;
-                if used + cw > rest_width && !line.is_empty() {
+                if used + cw > width_of_line(done.len()) && !line.is_empty() {
                     flush(&mut done, &mut line);
                     used = 0.0;
                 }
@@ -337,12 +332,9 @@ impl Layout<'_, '_> {
         text: &str,
     ) -> Result<(), MandateError> {
         let lead = BODY * BODY_LEADING;
-        let lines = self.m.wrap(
-            text,
-            BODY,
-            width - label_width - indent,
-            width - label_width,
-        )?;
+        let lines = self.m.wrap(text, BODY, |i| {
+            width - label_width - if i == 0 { indent } else { 0.0 }
+        })?;
         for (i, line) in lines.iter().enumerate() {
             self.keep(lead);
             let top = self.y + (lead - BODY) / 2.0;
@@ -508,7 +500,7 @@ fn table(
         let cells = row
             .iter()
             .zip(columns)
-            .map(|(text, w)| l.m.wrap(text, size, w - 2.0 * pad, w - 2.0 * pad))
+            .map(|(text, w)| l.m.wrap(text, size, |_| w - 2.0 * pad))
             .collect::<Result<Vec<_>, _>>()?;
         let lines = cells.iter().map(Vec::len).max().unwrap_or(1).max(1);
         let h = lines as f32 * lead + 2.0 * pad;
@@ -558,15 +550,25 @@ fn signatures(l: &mut Layout<'_, '_>, school: &str, provider: &str) -> Result<()
     let size = 10.5;
     let lead = size * 1.7;
     let stamp_r = 34.0;
-    // Names stay left of the stamp circle, so a stamp pressed there covers no printed text.
-    let name_w = box_w - 2.0 * pad - 2.0 * stamp_r - 8.0;
+    let inner_w = box_w - 2.0 * pad;
+    // Name lines beside the stamp circle stay left of it, so a stamp pressed there covers no
+    // printed text; below the circle they use the whole box.
+    let stamp_bottom = 2.0 * stamp_r + 6.0;
+    let beside = |i: usize| (i as f32 + 1.0) * lead < stamp_bottom;
+    let name_w = |i: usize| {
+        if beside(i) {
+            inner_w - 2.0 * stamp_r - 8.0
+        } else {
+            inner_w
+        }
+    };
     let parties = [("委托方（盖章）：", school), ("受托方（盖章）：", provider)];
     let wrapped = parties
         .iter()
-        .map(|(_, name)| l.m.wrap(name, size, name_w, name_w))
+        .map(|(_, name)| l.m.wrap(name, size, name_w))
         .collect::<Result<Vec<_>, _>>()?;
     let names_h = wrapped.iter().map(Vec::len).max().unwrap_or(1) as f32 * lead;
-    let upper = (lead + names_h).max(2.0 * stamp_r + 8.0);
+    let upper = (lead + names_h).max(stamp_bottom + 4.0);
     let sign_label_top = pad + upper + 10.0;
     let sign_line_y = sign_label_top + lead + 26.0;
     let date_top = sign_line_y + 12.0;

@@ -66,6 +66,11 @@ fn render_to(dir: &Path, name: &str, doc: &MandateDoc) -> std::path::PathBuf {
     );
     let path = dir.join(name);
     std::fs::write(&path, &pdf).expect("write pdf");
+    // To look at the pages by hand: PHOTOROLL_MANDATE_OUT=/tmp/out cargo test -p photoroll-mandate
+    if let Some(out) = std::env::var_os("PHOTOROLL_MANDATE_OUT") {
+        std::fs::create_dir_all(&out).expect("create the copy folder");
+        std::fs::write(Path::new(&out).join(name), &pdf).expect("write the copy");
+    }
     path
 }
 
@@ -74,10 +79,6 @@ fn the_mandate_reads_back_as_text_on_an_a4_page() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = render_to(dir.path(), "mandate.pdf", &doc("河北大学"));
     let bytes = std::fs::read(&path).expect("read pdf");
-    // To look at the page by hand: PHOTOROLL_MANDATE_OUT=/tmp/mandate.pdf cargo test ...
-    if let Some(out) = std::env::var_os("PHOTOROLL_MANDATE_OUT") {
-        std::fs::write(out, &bytes).expect("write the copy");
-    }
 
     let text = pdf_text(&path);
     for expected in [
@@ -162,6 +163,13 @@ fn a_long_school_name_wraps_and_stays_whole() {
     let path = render_to(dir.path(), "long.pdf", &doc(long));
     let text = pdf_text(&path);
     assert!(text.contains(long), "{long} not in:\n{text}");
+    // Wrapping in the signature boxes too keeps the signatures on the page with the terms.
+    let info = String::from_utf8(poppler("pdfinfo", &[&path.to_string_lossy()])).expect("utf-8");
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("Pages:") && l.ends_with(" 1")),
+        "{info}"
+    );
     // Wrapped, not run off the page: every line of the layout fits between the margins, so
     // pdftotext -layout never shows the name on one line.
     let layout = String::from_utf8(poppler(
