@@ -12,6 +12,7 @@ mod bench_preview;
 mod bench_qr;
 mod bench_review;
 mod compare;
+mod delivery;
 mod photo;
 mod qr;
 mod review;
@@ -117,6 +118,9 @@ enum Command {
     /// Portrait comparison (人像比对): admission photos, comparison runs and results, two photos.
     #[command(subcommand)]
     Compare(compare::CompareCmd),
+    /// 上网结果: the channel's results back into the students' states.
+    #[command(subcommand)]
+    Delivery(delivery::DeliveryCmd),
     /// Collection-code QR codes: read them from a still image.
     #[command(subcommand)]
     Qr(qr::QrCmd),
@@ -269,6 +273,8 @@ enum ExportCmd {
         #[command(flatten)]
         filter: FilterArgs,
     },
+    #[command(flatten)]
+    Package(delivery::PackageCmd),
     /// Past exports, newest first (id, time, name, rows, file).
     History {
         #[arg(long)]
@@ -537,6 +543,8 @@ async fn run(cli: Cli) -> Result<()> {
             println!("已导出 {} 人到 {}", rec.rows, rec.path);
             Ok(())
         }
+        Command::Export(ExportCmd::Package(cmd)) => delivery::package(&dir, cmd).await,
+        Command::Delivery(cmd) => delivery::run(&dir, cmd).await,
         Command::Export(ExportCmd::History { json }) => {
             let store = open(&dir).await?;
             let exports = store.exports().await?;
