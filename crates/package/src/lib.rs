@@ -1,4 +1,5 @@
-//! The delivery package (上网照压缩包 + 采集信息.xlsx) as bytes.
+//! The delivery package (上网照压缩包 + 采集信息.xlsx) and the print shop's sheets (冲印包 +
+//! 订单.xlsx) as bytes: files in a zip with one workbook listing them.
 //!
 //! A package must download again byte for byte (the history promises it, and the SHA-256 on
 //! record proves it), so nothing in it may depend on when or where it is written: entries go in
@@ -70,6 +71,7 @@ pub struct PackageWriter {
     path: PathBuf,
     options: SimpleFileOptions,
     book: Workbook,
+    workbook_name: String,
     row: u32,
     names: std::collections::HashSet<String>,
 }
@@ -91,8 +93,21 @@ fn beijing(created_at: &str) -> Result<chrono::NaiveDateTime, PackageError> {
 }
 
 impl PackageWriter {
-    /// `created_at` is the batch's RFC 3339 time; `headers` the info workbook's header row.
+    /// A delivery package: `created_at` is the batch's RFC 3339 time; `headers` the info
+    /// workbook's header row.
     pub fn create(path: &Path, created_at: &str, headers: &[&str]) -> Result<Self, PackageError> {
+        Self::with_workbook(path, created_at, INFO_WORKBOOK, "采集信息", headers)
+    }
+
+    /// Any zip of files plus one workbook (`workbook_name`, added last) with a sheet
+    /// `sheet_name` whose header row is `headers`.
+    pub fn with_workbook(
+        path: &Path,
+        created_at: &str,
+        workbook_name: &str,
+        sheet_name: &str,
+        headers: &[&str],
+    ) -> Result<Self, PackageError> {
         use chrono::{Datelike, Timelike};
         let io = |source| PackageError::Io {
             path: path.to_path_buf(),
@@ -112,7 +127,9 @@ impl PackageWriter {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let (file, tmp) = tempfile::NamedTempFile::new_in(dir).map_err(io)?.into_parts();
+        let (file, tmp) = tempfile::NamedTempFile::new_in(dir)
+            .map_err(io)?
+            .into_parts();
         let zip = ZipWriter::new_stream(Hashing {
             inner: BufWriter::with_capacity(256 * 1024, file),
             sha: Sha256::new(),
@@ -124,12 +141,17 @@ impl PackageWriter {
             .unix_permissions(0o644);
 
         let mut book = Workbook::new();
-        let created = ExcelDateTime::from_ymd(local.year() as u16, local.month() as u8, local.day() as u8)?
-            .and_hms(local.hour() as u16, local.minute() as u8, local.second() as u8)?;
+        let created =
+            ExcelDateTime::from_ymd(local.year() as u16, local.month() as u8, local.day() as u8)?
+                .and_hms(
+                local.hour() as u16,
+                local.minute() as u8,
+                local.second() as u8,
+            )?;
         book.set_properties(&DocProperties::new().set_creation_datetime(&created));
         let bold = Format::new().set_bold();
         let sheet = book.add_worksheet_with_constant_memory()?;
-        sheet.set_name("采集信息")?;
+        sheet.set_name(sheet_name)?;
         for (i, h) in headers.iter().enumerate() {
             sheet.write_string_with_format(0, i as u16, *h, &bold)?;
             sheet.set_column_width(i as u16, 18.0)?;
@@ -140,6 +162,7 @@ impl PackageWriter {
             path: path.to_path_buf(),
             options,
             book,
+            workbook_name: workbook_name.to_string(),
             row: 0,
             names: Default::default(),
         })
@@ -147,15 +170,32 @@ impl PackageWriter {
 
     /// Adds one photo under `file_name` and its row of the info workbook (text cells: IDs and
     /// codes stay exact).
-    pub fn add_photo(&mut self, file_name: &str, photo: &[u8], info: &[String]) -> Result<(), PackageError> {
+    pub fn add_photo(
+        &mut self,
+        file_name: &str,
+        photo: &[u8],
+        info: &[String],
+    ) -> Result<(), PackageError> {
+        self.add_file(file_name, photo)?;
+        self.add_row(info)
+    }
+
+    /// Adds one file; names are unique within the zip.
+    pub fn add_file(&mut self, file_name: &str, bytes: &[u8]) -> Result<(), PackageError> {
         if !self.names.insert(file_name.to_string()) {
             return Err(PackageError::DuplicateEntry(file_name.to_string()));
         }
         self.zip.start_file(file_name, self.options)?;
-        self.zip.write_all(photo).map_err(|source| PackageError::Io {
-            path: self.path.clone(),
-            source,
-        })?;
+        self.zip
+            .write_all(bytes)
+            .map_err(|source| PackageError::Io {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
+    /// Adds one row to the workbook, as text cells.
+    pub fn add_row(&mut self, info: &[String]) -> Result<(), PackageError> {
         self.row += 1;
         let sheet = self.book.worksheet_from_index(0)?;
         for (c, v) in info.iter().enumerate() {
@@ -166,7 +206,8 @@ impl PackageWriter {
         Ok(())
     }
 
-    pub fn photos(&self) -> u32 {
+    /// Rows written to the workbook so far.
+    pub fn rows(&self) -> u32 {
         self.row
     }
 
@@ -179,7 +220,8 @@ impl PackageWriter {
         self.book.worksheet_from_index(0)?.set_freeze_panes(1, 0)?;
         let mut info = std::io::Cursor::new(Vec::new());
         self.book.save_to_writer(&mut info)?;
-        self.zip.start_file(INFO_WORKBOOK, self.options)?;
+        self.zip
+            .start_file(self.workbook_name.as_str(), self.options)?;
         self.zip
             .write_all(info.get_ref())
             .map_err(|e| io(&self.path, e))?;

@@ -8,7 +8,9 @@ use photoroll_core::id_document::mask_number;
 use photoroll_core::{Action, EducationCategory, JobControl, Level, NameBy};
 use photoroll_imaging::spec::PhotoSpec;
 use photoroll_package::{PackageError, PackageWriter};
-use photoroll_store::{BatchEntry, BatchRecord, DeliveryResult, PackageCandidate, Store, StudentFilter};
+use photoroll_store::{
+    BatchEntry, BatchRecord, DeliveryResult, PackageCandidate, Store, StudentFilter,
+};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::path::Path;
@@ -89,7 +91,13 @@ fn info_row(c: &PackageCandidate, file_name: &str, full_ids: bool) -> Vec<String
     let id = c
         .id_number
         .as_deref()
-        .map(|n| if full_ids { n.to_string() } else { mask_number(n) })
+        .map(|n| {
+            if full_ids {
+                n.to_string()
+            } else {
+                mask_number(n)
+            }
+        })
         .unwrap_or_default();
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
     let row = vec![
@@ -116,7 +124,11 @@ fn info_row(c: &PackageCandidate, file_name: &str, full_ids: bool) -> Vec<String
 
 /// The photo's bytes when it may ship: read (its hash checked by the blob store) and held
 /// against the delivery spec's file checks.
-fn shippable(store: &Store, hash: &str, spec: &PhotoSpec) -> std::result::Result<Vec<u8>, PackageSkip> {
+fn shippable(
+    store: &Store,
+    hash: &str,
+    spec: &PhotoSpec,
+) -> std::result::Result<Vec<u8>, PackageSkip> {
     let bytes = store
         .blobs()
         .get(hash)
@@ -319,23 +331,29 @@ pub async fn import_results(store: &Store, path: &Path, job: &JobControl) -> Res
     if size > limits.max_file_bytes {
         return refused(
             "too_large",
-            format!("文件过大（{size} 字节），上限为 {} 字节", limits.max_file_bytes),
+            format!(
+                "文件过大（{size} 字节），上限为 {} 字节",
+                limits.max_file_bytes
+            ),
         );
     }
     let bytes = std::fs::read(path).map_err(|e| WorkflowError::Refused {
         code: "unreadable",
         message: format!("无法读取 {}：{e}", path.display()),
     })?;
-    let rows = photoroll_roster::read_delivery_results(&bytes, &limits, job).map_err(|e| match e {
-        photoroll_roster::WorkbookError::Cancelled(c) => WorkflowError::Cancelled(c),
-        e => WorkflowError::Refused {
-            code: "bad_workbook",
-            message: e.to_string(),
-        },
-    })?;
+    let rows =
+        photoroll_roster::read_delivery_results(&bytes, &limits, job).map_err(|e| match e {
+            photoroll_roster::WorkbookError::Cancelled(c) => WorkflowError::Cancelled(c),
+            e => WorkflowError::Refused {
+                code: "bad_workbook",
+                message: e.to_string(),
+            },
+        })?;
     let actor = format!(
         "上网结果：{}",
-        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
     );
     let mut report = ResultsReport::default();
     let total = rows.len() as u64;
@@ -362,7 +380,9 @@ pub async fn import_results(store: &Store, path: &Path, job: &JobControl) -> Res
         let student = match students.as_slice() {
             [one] => one,
             [] => {
-                report.skipped.push(skip("未知的图像采集码：名单中没有这位学生".into()));
+                report
+                    .skipped
+                    .push(skip("未知的图像采集码：名单中没有这位学生".into()));
                 continue;
             }
             _ => {

@@ -27,6 +27,8 @@ pub enum WorkflowError {
     Cancelled(#[from] photoroll_core::Cancelled),
     #[error("{0}")]
     Package(String),
+    #[error("{0}")]
+    Mandate(String),
     #[error("后台任务异常结束：{0}")]
     Task(String),
 }
@@ -90,6 +92,7 @@ impl WorkflowError {
             Self::Models(_) => "models",
             Self::Capture(_) => "capture",
             Self::Package(_) => "package",
+            Self::Mandate(_) => "mandate",
         }
     }
 }

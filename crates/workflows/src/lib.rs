@@ -6,10 +6,12 @@
 pub mod admission;
 pub mod capture;
 pub mod compare;
+pub mod contracts;
 pub mod delivery;
 mod error;
 pub mod maintenance;
 pub mod photo_import;
+pub mod print;
 pub mod review;
 pub mod roster;
 pub mod sessions;
