@@ -12,8 +12,10 @@ mod bench_preview;
 mod bench_qr;
 mod bench_review;
 mod compare;
+mod contract;
 mod delivery;
 mod photo;
+mod print;
 mod qr;
 mod review;
 
@@ -121,6 +123,15 @@ enum Command {
     /// 上网结果: the channel's results back into the students' states.
     #[command(subcommand)]
     Delivery(delivery::DeliveryCmd),
+    /// 照片制作: the address book, print orders, extra sets, print sheets.
+    #[command(subcommand)]
+    Print(print::PrintCmd),
+    /// 委托采集: contracts per school and category.
+    #[command(subcommand)]
+    Contract(contract::ContractCmd),
+    /// 委托书: generate the PDF, upload the signed scan.
+    #[command(subcommand)]
+    Mandate(contract::MandateCmd),
     /// Collection-code QR codes: read them from a still image.
     #[command(subcommand)]
     Qr(qr::QrCmd),
@@ -545,6 +556,9 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Export(ExportCmd::Package(cmd)) => delivery::package(&dir, cmd).await,
         Command::Delivery(cmd) => delivery::run(&dir, cmd).await,
+        Command::Print(cmd) => print::run(&dir, cmd).await,
+        Command::Contract(cmd) => contract::contract(&dir, cmd).await,
+        Command::Mandate(cmd) => contract::mandate(&dir, cmd).await,
         Command::Export(ExportCmd::History { json }) => {
             let store = open(&dir).await?;
             let exports = store.exports().await?;

@@ -110,6 +110,11 @@ async fn signed(
     Ok(out)
 }
 
+/// The mandate's issue day (即日): the laptop's own date, as the school signs it.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
 /// What goes into a mandate.
 #[derive(Debug, Clone)]
 pub struct MandateRequest<'a> {
