@@ -46,6 +46,20 @@ pub enum BenchCmd {
         #[arg(long)]
         keep: Option<std::path::PathBuf>,
     },
+    /// The delivery package (下载采集信息): N completed students with their own photo, the
+    /// package written by a child process (time, peak memory) against `zip -0` of the same files.
+    Package {
+        #[arg(long, default_value_t = 10_000)]
+        students: usize,
+        /// Work in this folder and keep it (the data folder, the photos, both zips).
+        #[arg(long)]
+        keep: Option<std::path::PathBuf>,
+    },
+    /// Print sheets (冲印) for N completed students: 版式一 on 6寸 at 300 dpi.
+    PrintSheets {
+        #[arg(long, default_value_t = 1000)]
+        students: usize,
+    },
     /// Review: N submitted students with real-size photos; opening the queue and bulk approval.
     Review {
         #[arg(long, default_value_t = 10_000)]
@@ -192,6 +206,12 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
                 keep,
             })
             .await;
+        }
+        BenchCmd::Package { students, keep } => {
+            return crate::bench_deliverables::package(students, keep).await;
+        }
+        BenchCmd::PrintSheets { students } => {
+            return crate::bench_deliverables::print_sheets(students).await;
         }
         BenchCmd::Review {
             students,

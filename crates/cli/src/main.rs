@@ -6,6 +6,7 @@
 mod bench;
 mod bench_compare;
 mod bench_compare_run;
+mod bench_deliverables;
 mod bench_photo;
 mod bench_photo_import;
 mod bench_preview;

@@ -165,6 +165,9 @@ pub async fn add_extra(store: &Store, order_id: &str, codes: &[String]) -> Resul
             false,
         )
         .await?;
+    // An extra set sorts with the student's own set (same package); a student outside the
+    // order's own sets gets a package of its own.
+    let own = store.print_lines(&order.id).await?;
     let mut students = Vec::new();
     let mut unknown = Vec::new();
     for code in codes {
@@ -175,16 +178,11 @@ pub async fn add_extra(store: &Store, order_id: &str, codes: &[String]) -> Resul
             .filter(|s| s.school_code == order.school_code)
             .find_map(|s| printable.iter().find(|c| c.id == s.id));
         match candidate {
-            Some(c)
-                if !students
+            Some(c) if !students.iter().any(|(s, _): &(PrintCandidate, String)| s.id == c.id) => {
+                let package = own
                     .iter()
-                    .any(|(s, _): &(PrintCandidate, String)| s.id == c.id) =>
-            {
-                let package = found
-                    .iter()
-                    .find(|s| s.id == c.id)
-                    .and_then(|s| s.class_name.clone())
-                    .map_or("加洗".to_string(), |class| format!("加洗 {class}"));
+                    .find(|l| l.student_id == c.id && l.line == 0)
+                    .map_or_else(|| "加洗".to_string(), |l| l.package.clone());
                 students.push((c.clone(), package));
             }
             Some(_) => {}
