@@ -54,7 +54,12 @@ impl SheetRows for ResultSink<'_> {
         self.total = rows;
     }
 
-    fn row(&mut self, _sheet: &str, index: u32, cells: &[CellValue]) -> Result<bool, WorkbookError> {
+    fn row(
+        &mut self,
+        _sheet: &str,
+        index: u32,
+        cells: &[CellValue],
+    ) -> Result<bool, WorkbookError> {
         let Some(columns) = &self.columns else {
             if index >= HEADER_SEARCH_ROWS {
                 return Ok(false);

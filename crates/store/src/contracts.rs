@@ -63,7 +63,8 @@ fn record(row: ContractRow) -> Result<ContractRecord, StoreError> {
     })
 }
 
-const CONTRACT_COLUMNS: &str = "SELECT c.id, c.school_code, s.name, c.category, c.price_fen, c.handler, c.valid_until, c.state
+const CONTRACT_COLUMNS: &str =
+    "SELECT c.id, c.school_code, s.name, c.category, c.price_fen, c.handler, c.valid_until, c.state
     FROM contracts c JOIN schools s ON s.code = c.school_code";
 
 impl Store {
@@ -89,7 +90,10 @@ impl Store {
                 ContractState::parse(&state)
                     .ok_or_else(|| StoreError::Corrupt(format!("未知的合同状态 “{state}”")))?,
             ),
-            None => (uuid::Uuid::now_v7().to_string(), ContractState::AwaitingMandate),
+            None => (
+                uuid::Uuid::now_v7().to_string(),
+                ContractState::AwaitingMandate,
+            ),
         };
         sqlx::query(
             "INSERT INTO contracts (id, school_code, category, price_fen, handler, valid_until, state, created_at, updated_at)
@@ -112,10 +116,7 @@ impl Store {
             &mut tx,
             Operation::ContractSaved {
                 contract_id: id.clone(),
-                contract: Contract {
-                    state,
-                    ..c.clone()
-                },
+                contract: Contract { state, ..c.clone() },
             },
         )
         .await?;
@@ -126,11 +127,12 @@ impl Store {
     }
 
     pub async fn contract(&self, id: &str) -> Result<Option<ContractRecord>, StoreError> {
-        let row: Option<ContractRow> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{CONTRACT_COLUMNS} WHERE c.id = ?")))
-                .bind(id)
-                .fetch_optional(self.pool())
-                .await?;
+        let row: Option<ContractRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{CONTRACT_COLUMNS} WHERE c.id = ?"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
         row.map(record).transpose()
     }
 

@@ -13,7 +13,9 @@ pub enum StoreError {
     },
     #[error("数据格式错误: {0}")]
     Json(#[from] serde_json::Error),
-    #[error("学生已在另一个下载批次中（{0}）：每位学生只进入一个批次 (the student is already in another batch)")]
+    #[error(
+        "学生已在另一个下载批次中（{0}）：每位学生只进入一个批次 (the student is already in another batch)"
+    )]
     AlreadyInBatch(String),
     #[error("学生 {0} 已在另一个冲印订单中 (the student is already in a print order)")]
     AlreadyOrdered(String),

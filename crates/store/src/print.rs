@@ -83,7 +83,8 @@ fn push_package(qb: &mut QueryBuilder<Sqlite>, p: &PrintPackage) {
     ];
     for (column, value) in fields {
         if let Some(v) = value.map(|v| v.trim()).filter(|v| !v.is_empty()) {
-            qb.push(format_args!(" AND {column} = ")).push_bind(v.to_string());
+            qb.push(format_args!(" AND {column} = "))
+                .push_bind(v.to_string());
         }
     }
     if let Some(y) = p.enrolment_year {
@@ -266,14 +267,36 @@ impl Store {
     }
 
     pub async fn print_order(&self, id: &str) -> Result<Option<PrintOrderRecord>, StoreError> {
-        type Row = (String, String, String, String, String, String, u32, String, String, String);
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            u32,
+            String,
+            String,
+            String,
+        );
         let row: Option<Row> = sqlx::query_as(
             "SELECT id, school_code, category, packages, layout, paper, dpi, address_id, actor, created_at FROM print_orders WHERE id = ?",
         )
         .bind(id)
         .fetch_optional(self.pool())
         .await?;
-        let Some((id, school_code, category, packages, layout, paper, dpi, address_id, actor, created_at)) = row
+        let Some((
+            id,
+            school_code,
+            category,
+            packages,
+            layout,
+            paper,
+            dpi,
+            address_id,
+            actor,
+            created_at,
+        )) = row
         else {
             return Ok(None);
         };
@@ -335,7 +358,11 @@ impl Store {
 
     /// Moves every set of the order that can take the step (queued → printed, printed →
     /// shipped). Returns how many moved; none is an error naming the states found.
-    pub async fn mark_print_order(&self, order_id: &str, to: PrintState) -> Result<u32, StoreError> {
+    pub async fn mark_print_order(
+        &self,
+        order_id: &str,
+        to: PrintState,
+    ) -> Result<u32, StoreError> {
         let mut tx = self.pool().begin().await?;
         let states: Vec<String> =
             sqlx::query_scalar("SELECT DISTINCT state FROM print_order_lines WHERE order_id = ?")
