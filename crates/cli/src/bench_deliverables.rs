@@ -65,7 +65,10 @@ pub async fn package(students: usize, keep: Option<std::path::PathBuf>) -> Resul
                 .await?;
             let Some(last) = page.last() else { break };
             cursor = last.rowid;
-            out.extend(page.into_iter().map(|c| (c.collection_code.unwrap_or(c.id), c.photo_hash)));
+            out.extend(
+                page.into_iter()
+                    .map(|c| (c.collection_code.unwrap_or(c.id), c.photo_hash)),
+            );
         }
         out
     };
@@ -84,7 +87,11 @@ pub async fn package(students: usize, keep: Option<std::path::PathBuf>) -> Resul
         .output()
         .context("zip (Debian: apt install zip)")?;
     let zip_s = t.elapsed().as_secs_f64();
-    anyhow::ensure!(out.status.success(), "zip -0 failed: {}", String::from_utf8_lossy(&out.stderr));
+    anyhow::ensure!(
+        out.status.success(),
+        "zip -0 failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let package = work.join("package.zip");
     let exe = std::env::current_exe()?;
@@ -98,7 +105,11 @@ pub async fn package(students: usize, keep: Option<std::path::PathBuf>) -> Resul
         .arg("--json")
         .output()?;
     let package_s = t.elapsed().as_secs_f64();
-    anyhow::ensure!(out.status.success(), "export package failed: {}", String::from_utf8_lossy(&out.stderr));
+    anyhow::ensure!(
+        out.status.success(),
+        "export package failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout)?;
     println!(
         "  export package: {} photos, {:.0} MB, {package_s:.2} s, peak {:.0} MB (targets ≤ 5 s, ≤ 150 MB)",
@@ -121,7 +132,11 @@ pub async fn package(students: usize, keep: Option<std::path::PathBuf>) -> Resul
         .args(["export", "batch", &batch, "-o"])
         .arg(&again)
         .output()?;
-    anyhow::ensure!(out.status.success(), "export batch failed: {}", String::from_utf8_lossy(&out.stderr));
+    anyhow::ensure!(
+        out.status.success(),
+        "export batch failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     println!(
         "  download the batch again: {:.2} s, peak {:.0} MB, byte-identical: {}",
         t.elapsed().as_secs_f64(),
@@ -154,8 +169,9 @@ pub async fn print_sheets(students: usize) -> Result<()> {
     .await?;
     let out = tmp.path().join("sheets.zip");
     let t = Instant::now();
-    let w = photoroll_workflows::print::write_sheets(&store, &order.order_id, &out, &JobControl::new())
-        .await?;
+    let w =
+        photoroll_workflows::print::write_sheets(&store, &order.order_id, &out, &JobControl::new())
+            .await?;
     let s = t.elapsed().as_secs_f64();
     println!(
         "print sheets: {} students (版式一, 6寸, 300 dpi) → {} sheets, {:.0} MB, {s:.2} s on 2 threads ({:.1} ms a set; target ≤ 10 s for 1,000), labels: {}",

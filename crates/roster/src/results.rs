@@ -103,7 +103,7 @@ impl SheetRows for ResultSink<'_> {
             outcome: DeliveryOutcome::parse(&outcome_text).ok_or(outcome_text),
             reason: (!reason.is_empty()).then_some(reason),
         });
-        if self.rows.len() % 2048 == 0 {
+        if self.rows.len().is_multiple_of(2048) {
             self.job.step(u64::from(index), self.total)?;
         }
         Ok(true)

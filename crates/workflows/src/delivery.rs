@@ -215,7 +215,7 @@ pub async fn write_package(
                     message: skip.to_string(),
                 }),
             }
-            if done % 200 == 0 {
+            if done.is_multiple_of(200) {
                 job.step(done, total as u64)?;
             }
         }
@@ -413,7 +413,7 @@ pub async fn import_results(store: &Store, path: &Path, job: &JobControl) -> Res
             }
             Err(e) => return Err(e.into()),
         }
-        if i % 200 == 0 {
+        if i.is_multiple_of(200) {
             job.step(i as u64, total)?;
         }
     }

@@ -178,7 +178,11 @@ pub async fn add_extra(store: &Store, order_id: &str, codes: &[String]) -> Resul
             .filter(|s| s.school_code == order.school_code)
             .find_map(|s| printable.iter().find(|c| c.id == s.id));
         match candidate {
-            Some(c) if !students.iter().any(|(s, _): &(PrintCandidate, String)| s.id == c.id) => {
+            Some(c)
+                if !students
+                    .iter()
+                    .any(|(s, _): &(PrintCandidate, String)| s.id == c.id) =>
+            {
                 let package = own
                     .iter()
                     .find(|l| l.student_id == c.id && l.line == 0)
