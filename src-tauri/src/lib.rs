@@ -5,12 +5,15 @@ mod camera;
 mod capture;
 mod commands;
 mod compare;
+mod contracts;
+mod delivery;
 mod error;
 mod frames;
 mod jobs;
 mod live_camera;
 mod photo_import;
 mod photos;
+mod print;
 pub mod rendering;
 mod review;
 mod state;
@@ -81,6 +84,24 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         compare::compare_run,
         compare::compare_new,
         compare::comparison_results,
+        delivery::package_preview,
+        delivery::write_package,
+        delivery::package_batches,
+        delivery::write_batch_again,
+        delivery::import_delivery_results,
+        print::print_addresses,
+        print::add_print_address,
+        print::create_print_order,
+        print::print_orders,
+        print::add_print_extra,
+        print::mark_print_order,
+        print::write_print_sheets,
+        print::print_sheet_preview,
+        contracts::contracts,
+        contracts::save_contract,
+        contracts::write_mandate,
+        contracts::open_mandate,
+        contracts::upload_mandate,
     ])
 }
 
@@ -138,6 +159,9 @@ pub fn run() {
         })
         .register_asynchronous_uri_scheme_protocol("photo", move |ctx, request, responder| {
             photos.submit(ctx.app_handle().clone(), request, responder);
+        })
+        .register_uri_scheme_protocol("sheet", |ctx, request| {
+            print::serve_preview(ctx.app_handle(), &request)
         })
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {

@@ -5,6 +5,7 @@
 use crate::compare::Comparisons;
 use crate::jobs::Jobs;
 use crate::live_camera::LiveCamera;
+use crate::print::SheetPreviews;
 use photoroll_store::Store;
 use photoroll_workflows::CaptureDesk;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ pub struct AppState {
     pub camera: LiveCamera,
     pub jobs: Jobs,
     pub comparisons: Comparisons,
+    pub previews: SheetPreviews,
 }
 
 impl AppState {
@@ -27,6 +29,7 @@ impl AppState {
             jobs: Jobs::default(),
             // 人证比对's provider is read once, from the environment, at start.
             comparisons: Comparisons::new(photoroll_idcheck::from_env_verifier()),
+            previews: SheetPreviews::default(),
         }
     }
 }

@@ -11,6 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Session, isolatedProfile, startDriver } from "./webdriver.mjs";
 import { compareFlow } from "./compare.mjs";
+import { deliverablesFlow } from "./deliverables.mjs";
 import { reviewFlow } from "./review.mjs";
 import { readSheet } from "./xlsx.mjs";
 
@@ -253,6 +254,9 @@ try {
 
   console.log("人像比对 (compare) and its settings");
   await compareFlow({ s, check, shot, cli, dataDir, root, work });
+
+  console.log("交付, 照片制作 and 委托采集");
+  await deliverablesFlow({ s, check, shot, cli, dataDir, work });
 } finally {
   if (s) await s.quit().catch(() => {});
   driver.kill();

@@ -543,6 +543,202 @@ async comparisonResults(filter: ComparisonFilter) : Promise<Result<ComparisonRow
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * How many students a package of this filter would take now (将打包 N 人).
+ */
+async packagePreview(filter: StudentFilter) : Promise<Result<number, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("package_preview", { filter }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * 下载采集信息: the package of the filter's students to `path`, recorded as a batch.
+ */
+async writePackage(filter: StudentFilter, nameBy: PackageNaming, fullIds: boolean, actor: string, path: string, jobId: string, onProgress: TAURI_CHANNEL<JobProgress>) : Promise<Result<PackageReport, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("write_package", { filter, nameBy, fullIds, actor, path, jobId, onProgress }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * 下载记录, newest first.
+ */
+async packageBatches() : Promise<Result<BatchRecord[], UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("package_batches") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * 重新下载: a past batch written again, byte for byte (its SHA-256 is checked).
+ */
+async writeBatchAgain(batchId: string, path: string, jobId: string, onProgress: TAURI_CHANNEL<JobProgress>) : Promise<Result<BatchRecord, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("write_batch_again", { batchId, path, jobId, onProgress }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * 导入上网结果: the channel's result workbook applied line by line.
+ */
+async importDeliveryResults(path: string, jobId: string, onProgress: TAURI_CHANNEL<JobProgress>) : Promise<Result<ResultsReport, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("import_delivery_results", { path, jobId, onProgress }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async printAddresses() : Promise<Result<AddressRecord[], UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("print_addresses") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Adds an address to the book; refused, in the backend's words, when a field is missing or
+ * the phone is not one.
+ */
+async addPrintAddress(recipient: string, phone: string, address: string) : Promise<Result<string, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("add_print_address", { recipient, phone, address }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async createPrintOrder(order: OrderForm) : Promise<Result<OrderCreated, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("create_print_order", { order }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Orders with how many of their sets are 待冲印, 已冲印 and 已寄出.
+ */
+async printOrders() : Promise<Result<PrintOrderRecord[], UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("print_orders") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * 加洗: one more set for each student named by collection code.
+ */
+async addPrintExtra(orderId: string, codes: string[]) : Promise<Result<ExtraAdded, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("add_print_extra", { orderId, codes }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * 标记已冲印 (`printed`) or 已寄出 (`shipped`); returns the sets moved.
+ */
+async markPrintOrder(orderId: string, to: string) : Promise<Result<number, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("mark_print_order", { orderId, to }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * 生成冲印文件: every set's sheets in a zip with 订单.xlsx, as a job.
+ */
+async writePrintSheets(orderId: string, path: string, jobId: string, onProgress: TAURI_CHANNEL<JobProgress>) : Promise<Result<SheetsWritten, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("write_print_sheets", { orderId, path, jobId, onProgress }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Renders the order's first set with `photoroll_printsheet::render_sheets` (as the sheets
+ * written for the shop are) and keeps its first sheet, scaled down, for `sheet://`.
+ */
+async printSheetPreview(orderId: string) : Promise<Result<SheetPreview, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("print_sheet_preview", { orderId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The school's contracts (every school's when `None`).
+ */
+async contracts(school: string | null) : Promise<Result<ContractRecord[], UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("contracts", { school }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Adds a contract, or changes the price, handler and date of the school's one for the category.
+ */
+async saveContract(contract: ContractForm) : Promise<Result<ContractRecord, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("save_contract", { contract }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * 生成委托书: the mandate for these categories of one school, as an A4 PDF at `path`, dated
+ * today (this machine's date).
+ */
+async writeMandate(school: string, categories: EducationCategory[], years: number, provider: string, path: string) : Promise<Result<MandateWritten, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("write_mandate", { school, categories, years, provider, path }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Opens a written mandate in the system's PDF viewer, from which the user prints it: the
+ * window has no print dialog of its own, the viewer's is the print dialog. Only PDFs.
+ */
+async openMandate(path: string) : Promise<Result<null, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("open_mandate", { path }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * 上传委托书扫描件: the signed scan (PDF, JPEG or PNG) for the categories it covers.
+ */
+async uploadMandate(path: string, school: string, categories: EducationCategory[]) : Promise<Result<MandateCoverage, UiError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("upload_mandate", { path, school, categories }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -556,6 +752,7 @@ async comparisonResults(filter: ComparisonFilter) : Promise<Result<ComparisonRow
 
 /** user-defined types **/
 
+export type AddressRecord = { id: string; recipient: string; phone: string; address: string; created_at: string }
 export type AdmissionFailure = { entry: string; code: AdmissionFailureCode; message: string }
 /**
  * Why one entry was not imported.
@@ -613,6 +810,10 @@ export type AdmissionSet =
  * What the window needs to draw its frame.
  */
 export type AppInfo = { version: string; data_dir: string; schools: School[]; has_demo_data: boolean }
+/**
+ * A batch in the download history.
+ */
+export type BatchRecord = { id: string; created_at: string; actor: string; filter: string; name_by: string; full_ids: boolean; photos: number; bytes: number; sha256: string }
 export type BulkOutcome = { decided: string[]; skipped: Skipped[]; 
 /**
  * Stopped by the user: the students after the last slice were not decided.
@@ -718,6 +919,22 @@ export type ComparisonRow = { student_id: string; school_code: string; collectio
  * The student's photo or admission photo changed since: the result is out of date.
  */
 stale: boolean }
+/**
+ * A contract as the form sends it: price as typed ("25.00"), date as "YYYY-MM-DD".
+ */
+export type ContractForm = { school: string; category: EducationCategory; price: string; handler: string; valid_until: string }
+/**
+ * A contract as the list shows it.
+ */
+export type ContractRecord = { id: string; school: string; school_name: string; category: EducationCategory; 
+/**
+ * "25.00", CNY per student.
+ */
+price: string; handler: string; valid_until: string; state: ContractState; state_name: string }
+/**
+ * admin manual §3: 生成委托书 → 已上传委托书，等待开通账户 → active.
+ */
+export type ContractState = "awaiting_mandate" | "mandate_uploaded" | "active"
 export type Decided = { 
 /**
  * The history row; the window keeps it to undo.
@@ -729,6 +946,7 @@ export type EducationCategory = "regular" | "adult" | "online" | "open" | "self_
  * the filter it ran (JSON of a [`StudentFilter`]) so it can be run again.
  */
 export type ExportRecord = { id: string; name: string; path: string; filter: string; rows: number; created_at: string }
+export type ExtraAdded = { line: number; students: number }
 export type Facets = { departments: string[]; classes: string[] }
 export type FailureCode = "missing_name" | "missing_key" | "id_precision_lost" | "id_format" | "id_checksum" | "collection_code_format" | "school_code_mismatch" | "unknown_category" | "unknown_level" | "bad_enrolment_year" | "duplicate_in_file" | "duplicate_existing"
 /**
@@ -806,6 +1024,12 @@ export type JobProgress = { done: number; total: number }
  */
 export type Level = "junior" | "bachelor" | "master" | "doctor"
 /**
+ * What an upload did: the school's signed categories it now covers, those still missing,
+ * and whether the contracts moved to 已上传委托书.
+ */
+export type MandateCoverage = { covered: EducationCategory[]; missing: EducationCategory[]; moved: boolean }
+export type MandateWritten = { path: string; term: string; categories: EducationCategory[]; bytes: number }
+/**
  * What the files are named after.
  */
 export type NameBy = 
@@ -817,6 +1041,23 @@ export type NameBy =
  * `<证件号>.jpg`: the person's one record (学籍) that can take a photo.
  */
 "id"
+export type OrderCreated = { order_id: string; students: number }
+/**
+ * A new order as the form sends it.
+ */
+export type OrderForm = { school: string; category: EducationCategory; 
+/**
+ * 分包; empty ones (and none at all) mean every student of the school and category.
+ */
+packages: PrintPackage[]; 
+/**
+ * "1" | "2" | "1inch" | "2inch"
+ */
+layout: string; 
+/**
+ * "5" | "6"
+ */
+paper: string; dpi: number; address_id: string; actor: string }
 /**
  * What one comparison of a student came to.
  */
@@ -833,6 +1074,20 @@ export type Outcome = "same" | "possibly_same" | "different" |
  * 人证比对: the registry does not know the ID number (portrait comparison not run).
  */
 "id_not_found"
+/**
+ * What the package's photos are named after: `photoroll_core::NameBy` under its own name here,
+ * as 照片导入's `NameBy` (code or ID only) already holds that name in the bindings.
+ */
+export type PackageNaming = "collection_code" | "id" | "examinee" | "student_number"
+export type PackageReport = { 
+/**
+ * None when no photo passed: no file and no batch then.
+ */
+batch_id: string | null; photos: number; skipped: PackageSkipped[]; sha256: string | null; bytes: number }
+/**
+ * A student of the selection left out, by collection code (or masked name), with the reason.
+ */
+export type PackageSkipped = { code: string; reason: string; message: string }
 /**
  * Why one file was not imported.
  */
@@ -891,6 +1146,23 @@ export type PhotoImportReport = { total: number; imported: number; failed: Photo
  */
 cancelled: boolean }
 /**
+ * An order in the list, with how many of its sets are in each print state.
+ */
+export type PrintOrderRecord = { id: string; school_code: string; category: string; packages: PrintPackage[]; layout: string; paper: string; dpi: number; address: AddressRecord; actor: string; created_at: string; 
+/**
+ * Students in the order's own set.
+ */
+students: number; 
+/**
+ * Extra sets (加洗) across every extra line.
+ */
+extra_sets: number; queued: number; printed: number; shipped: number }
+/**
+ * One package (分包) of an order: the students matching every field given. An order without
+ * packages takes every completed or delivered student of its school and category.
+ */
+export type PrintPackage = { teaching_site: string | null; department: string | null; major: string | null; class_name: string | null; enrolment_year: number | null }
+/**
  * Counts per state, every state present (zero included), plus the total.
  */
 export type ProgressCounts = { pending: number; submitted: number; rejected: number; awaiting_confirmation: number; completed: number; intercepted: number; delivered: number; total: number }
@@ -907,6 +1179,11 @@ since: string }
  * automation, the reviewer's short label, and the message the student sees.
  */
 export type RejectReason = { key: string; label: string; message: string }
+/**
+ * One result line not applied, with its row as Excel shows it.
+ */
+export type ResultSkipped = { row: number; code: string; message: string }
+export type ResultsReport = { delivered: number; failed: number; skipped: ResultSkipped[] }
 /**
  * Everything the review screen shows for one student.
  */
@@ -978,6 +1255,31 @@ last_hour: number }
  * Changes some of a school's comparison settings; the rest stay.
  */
 export type SettingsChange = { intercept: boolean | null; same: number | null; possibly_same: number | null; admission_max_bytes: number | null }
+/**
+ * The first sheet of an order's first set, scaled for the screen, served by `sheet://`.
+ */
+export type SheetPreview = { 
+/**
+ * The name to ask `sheet://localhost/<key>` for.
+ */
+key: string; 
+/**
+ * Sheets in one set (the preview shows the first).
+ */
+sheets: number; 
+/**
+ * Whose set it is.
+ */
+name: string; 
+/**
+ * Whether the label strip could be drawn (a CJK font was found).
+ */
+labels: boolean }
+export type SheetsWritten = { sheets: number; photos: number; 
+/**
+ * Labels need a CJK font; without one the sheets are printed without them (said here).
+ */
+labels: boolean; bytes: number; sha256: string }
 /**
  * A student a bulk decision left alone, and why.
  */

@@ -14,7 +14,7 @@ export class ApiError extends Error {
   }
 }
 
-type Result<T> = { status: "ok"; data: T } | { status: "error"; error: UiError };
+export type Result<T> = { status: "ok"; data: T } | { status: "error"; error: UiError };
 
 /** Unwraps a command result, throwing an ApiError with the backend's Chinese message. */
 export async function call<T>(result: Promise<Result<T>>): Promise<T> {

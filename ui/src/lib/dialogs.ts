@@ -69,3 +69,32 @@ export async function pickJpeg(): Promise<string | null> {
   const picked = await open({ multiple: false, directory: false, filters: jpegFilter });
   return typeof picked === "string" ? picked : null;
 }
+
+const zipFilter = [{ name: "ZIP", extensions: ["zip"] }];
+
+/** Where a package or the print sheets (a zip) go. */
+export async function pickZipSavePath(defaultPath: string): Promise<string | null> {
+  const queued = window.__photorollTestDialogs?.save.shift();
+  if (queued !== undefined) return queued;
+  return await save({ defaultPath, filters: zipFilter });
+}
+
+/** Where a mandate (委托书, a PDF) goes. */
+export async function pickPdfSavePath(defaultPath: string): Promise<string | null> {
+  const queued = window.__photorollTestDialogs?.save.shift();
+  if (queued !== undefined) return queued;
+  return await save({ defaultPath, filters: [{ name: "PDF", extensions: ["pdf"] }] });
+}
+
+/** A signed mandate's scan: PDF, JPEG or PNG (the content decides, not the name). */
+export async function pickScan(): Promise<string | null> {
+  const queued = window.__photorollTestDialogs?.open.shift();
+  if (queued !== undefined) return queued;
+  const picked = await open({ multiple: false, directory: false, filters: [{ name: "PDF / JPEG / PNG", extensions: ["pdf", "jpg", "jpeg", "png"] }] });
+  return typeof picked === "string" ? picked : null;
+}
+
+/** End-to-end tests set this: a written file is not opened in the system's viewer. */
+export function opensFiles(): boolean {
+  return window.__photorollTestDialogs === undefined;
+}
