@@ -160,9 +160,6 @@ pub fn run() {
         .register_asynchronous_uri_scheme_protocol("photo", move |ctx, request, responder| {
             photos.submit(ctx.app_handle().clone(), request, responder);
         })
-        .register_uri_scheme_protocol("sheet", |ctx, request| {
-            print::serve_preview(ctx.app_handle(), &request)
-        })
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);

@@ -2,7 +2,8 @@
 //! `photo://localhost/<sha256>` is the photo as stored; `?w=N` a JPEG at most N pixels wide
 //! (thumbnails for the queue strip, a screen-sized copy of a large original), made once and
 //! kept in memory. A name that is not 64 hex characters is refused: the path is never taken
-//! from the request. Served by a small pool of threads, never on the window's thread.
+//! from the request. Served by a small pool of threads, never on the window's thread. Print
+//! sheet previews rendered for the 照片制作 screen are served the same way, by their hash.
 
 use crate::frames::{BoundedPool, empty};
 use crate::state::AppState;
@@ -136,6 +137,10 @@ fn serve(
         return empty(400);
     };
     let state = app.state::<AppState>();
+    // A print sheet preview (照片制作) is asked for by its hash like a photo, from memory.
+    if let Some(preview) = state.previews.get(&ask.hash) {
+        return image(preview.as_ref().clone());
+    }
     let Some(width) = ask.width else {
         return match state.store.blobs().get(&ask.hash) {
             Ok(bytes) => image(bytes),

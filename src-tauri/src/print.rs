@@ -15,9 +15,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use tauri::http::{Request, Response};
+use tauri::State;
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Manager, State};
 
 type Result<T> = std::result::Result<T, UiError>;
 
@@ -125,10 +124,11 @@ pub async fn write_print_sheets(
     Ok(result?)
 }
 
-/// The first sheet of an order's first set, scaled for the screen, served by `sheet://`.
+/// The first sheet of an order's first set, scaled for the screen, served by `photo://` under
+/// its SHA-256 (held in memory, never stored as a photo).
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct SheetPreview {
-    /// The name to ask `sheet://localhost/<key>` for.
+    /// The preview JPEG's SHA-256: ask `photo://localhost/<key>` for it.
     pub key: String,
     /// Sheets in one set (the preview shows the first).
     pub sheets: u32,
@@ -140,7 +140,7 @@ pub struct SheetPreview {
 
 /// Preview width: a 6寸 sheet at 300 dpi is 1800 px wide; the screen shows it at about 640.
 const PREVIEW_WIDTH: u32 = 960;
-/// Previews kept for `sheet://` (one per order shown, a few at most).
+/// Previews kept for `photo://` (one per order shown, a few at most).
 const PREVIEW_KEEP: usize = 8;
 
 /// Recently rendered previews, by key; oldest out first.
@@ -157,14 +157,14 @@ impl SheetPreviews {
         }
     }
 
-    fn get(&self, key: &str) -> Option<Arc<Vec<u8>>> {
+    pub(crate) fn get(&self, key: &str) -> Option<Arc<Vec<u8>>> {
         let q = self.0.lock().unwrap_or_else(|p| p.into_inner());
         q.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
     }
 }
 
 /// Renders the order's first set with `photoroll_printsheet::render_sheets` (as the sheets
-/// written for the shop are) and keeps its first sheet, scaled down, for `sheet://`.
+/// written for the shop are) and keeps its first sheet, scaled down, for `photo://`.
 #[tauri::command]
 #[specta::specta]
 pub async fn print_sheet_preview(
@@ -204,7 +204,7 @@ pub async fn print_sheet_preview(
         Ok::<_, UiError>((small, count, font.is_some()))
     })
     .await??;
-    let key = format!("{}-{}", order.id, first.len());
+    let key = photoroll_store::BlobStore::hash_of(&first);
     state.previews.put(key.clone(), first);
     Ok(SheetPreview {
         key,
@@ -212,19 +212,4 @@ pub async fn print_sheet_preview(
         name: line.name,
         labels,
     })
-}
-
-/// `sheet://localhost/<key>`: a preview rendered by [`print_sheet_preview`]; 404 otherwise.
-pub fn serve_preview(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
-    let key = request.uri().path().trim_start_matches('/');
-    let found = app.state::<AppState>().previews.get(key);
-    let response = match found {
-        Some(jpeg) => Response::builder()
-            .status(200)
-            .header("Access-Control-Allow-Origin", "*")
-            .header("Content-Type", "image/jpeg")
-            .body(jpeg.as_ref().clone()),
-        None => Response::builder().status(404).body(Vec::new()),
-    };
-    response.unwrap_or_else(|_| Response::new(Vec::new()))
 }

@@ -21,7 +21,7 @@ const number = (text) => Number(String(text).replace(/[^\d]/g, ""));
 const sha256 = (path) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
 async function noToasts(s) {
-  for (let i = 0; i < 150 && (await s.findAll(".toast")).length > 0; i++) await sleep(100);
+  for (let i = 0; i < 150 && (await s.exec("return document.querySelectorAll('.toast').length;")) > 0; i++) await sleep(100);
 }
 
 async function choose(s, css, value) {
@@ -53,8 +53,9 @@ export async function deliverablesFlow({ s, check, shot, cli, dataDir, work }) {
   const shown = await s.exec("return document.querySelector('[data-testid=deliver-sha]').textContent.trim();");
   check(shown === sha256(pkg), "the report's SHA-256 is the file's");
   await s.waitFor('[data-testid="deliver-history"]');
-  const rows = await s.findAll('[data-testid="deliver-history"] tbody tr');
-  check(rows.length === 1, `the download history has one row (${rows.length})`);
+  await sleep(300);
+  const rows = await s.exec("return document.querySelectorAll('[data-testid=deliver-history] tbody tr').length;");
+  check(rows === 1, `the download history has one row (${rows})`);
   await s.waitFor('[data-testid="deliver-count"]', (t) => number(t) === 0);
   check(true, "after the download nobody is left to package (将打包 0 人)");
   const again = join(dir, "采集信息-重新下载.zip");
@@ -87,8 +88,8 @@ export async function deliverablesFlow({ s, check, shot, cli, dataDir, work }) {
   check(true, "the address is in the book");
   await choose(s, '[data-testid="order-school"]', "99001");
   await choose(s, '[data-testid="order-category"]', target.category);
-  const inputs = await s.findAll(".packages tbody tr:first-child input");
-  check(inputs.length === 5, "one package row with five fields");
+  const inputs = await s.exec("return document.querySelectorAll('.packages tbody tr:first-child input').length;");
+  check(inputs === 5, "one package row with five fields");
   await s.type(".packages tbody tr:first-child td:nth-child(4) input", target.class_name);
   await s.click('[data-testid="order-create"]');
   await s.waitFor('[data-testid="print-orders"] [data-order-id]', undefined, 30000);
