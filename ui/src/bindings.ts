@@ -673,7 +673,7 @@ async writePrintSheets(orderId: string, path: string, jobId: string, onProgress:
 },
 /**
  * Renders the order's first set with `photoroll_printsheet::render_sheets` (as the sheets
- * written for the shop are) and keeps its first sheet, scaled down, for `sheet://`.
+ * written for the shop are) and keeps its first sheet, scaled down, for `photo://`.
  */
 async printSheetPreview(orderId: string) : Promise<Result<SheetPreview, UiError>> {
     try {
@@ -1256,11 +1256,12 @@ last_hour: number }
  */
 export type SettingsChange = { intercept: boolean | null; same: number | null; possibly_same: number | null; admission_max_bytes: number | null }
 /**
- * The first sheet of an order's first set, scaled for the screen, served by `sheet://`.
+ * The first sheet of an order's first set, scaled for the screen, served by `photo://` under
+ * its SHA-256 (held in memory, never stored as a photo).
  */
 export type SheetPreview = { 
 /**
- * The name to ask `sheet://localhost/<key>` for.
+ * The preview JPEG's SHA-256: ask `photo://localhost/<key>` for it.
  */
 key: string; 
 /**
