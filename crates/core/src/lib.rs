@@ -4,6 +4,7 @@
 //! Pure functions and types only: no I/O, no async runtime. The CLI, the desktop app, the store
 //! and the server all take their rules from here.
 
+pub mod access;
 pub mod capture;
 pub mod category;
 pub mod collection_code;
@@ -22,6 +23,7 @@ pub mod school;
 pub mod state;
 pub mod text;
 
+pub use access::{Denied, Permission, Principal, Role, Target, authorize};
 pub use capture::{
     CaptureInputError, CheckOverride, Photographer, WalkIn, failed_checks_in_report,
     unresolved_checks,

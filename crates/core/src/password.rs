@@ -6,8 +6,8 @@ pub enum PasswordError {
     Length,
     #[error("密码必须同时包含字母和数字")]
     NeedsLettersAndDigits,
-    #[error("密码只能由字母和数字组成")]
-    OnlyLettersAndDigits,
+    #[error("密码只能由英文字母、数字和英文符号组成（不能有空格、中文或全角字符）")]
+    UnsupportedCharacter,
     #[error("密码不能出现连续三位相同的字符（如 aaa、111）")]
     TripleRepeat,
     #[error("密码不能出现连续6位递增或递减的数字（如 123456、654321）")]
@@ -22,8 +22,10 @@ pub fn check_password(pw: &str) -> Vec<PasswordError> {
     if !(8..=20).contains(&chars.len()) {
         broken.push(PasswordError::Length);
     }
-    if !chars.iter().all(char::is_ascii_alphanumeric) {
-        broken.push(PasswordError::OnlyLettersAndDigits);
+    // The manual allows symbols (`abc12345!`); a space, a control character or a full-width
+    // or Chinese character cannot be typed reliably on every keyboard and phone, so those stay out.
+    if !chars.iter().all(char::is_ascii_graphic) {
+        broken.push(PasswordError::UnsupportedCharacter);
     }
     if !(chars.iter().any(char::is_ascii_alphabetic) && chars.iter().any(char::is_ascii_digit)) {
         broken.push(PasswordError::NeedsLettersAndDigits);
@@ -64,13 +66,18 @@ mod tests {
         assert_eq!(check_password("ab12cd34ef56gh78ij901"), vec![Length]);
         assert_eq!(check_password("abcdefgh"), vec![NeedsLettersAndDigits]);
         assert_eq!(check_password("13572468"), vec![NeedsLettersAndDigits]);
-        assert_eq!(check_password("ab12cd3!"), vec![OnlyLettersAndDigits]);
+        assert_eq!(check_password("ab12 cd3"), vec![UnsupportedCharacter]);
+        assert_eq!(check_password("ab12cd3４"), vec![UnsupportedCharacter]);
+        assert_eq!(check_password("密码ab12cd34"), vec![UnsupportedCharacter]);
         assert_eq!(check_password("x654321y"), vec![DigitRun]);
         assert_eq!(check_password("x345678y"), vec![DigitRun]);
         // Five in a row is allowed; so are two repeats.
         assert!(check_password("x12345yz").is_empty());
         assert!(check_password("Photo2026roll").is_empty());
         assert!(check_password("aa11bb22").is_empty());
+        // Symbols are allowed, as the manual's policy allows them.
+        assert!(check_password("abc12345!").is_empty());
+        assert!(check_password("P@ss-w0rd_#2026").is_empty());
     }
 
     #[test]
@@ -78,7 +85,7 @@ mod tests {
         let all = [
             Length,
             NeedsLettersAndDigits,
-            OnlyLettersAndDigits,
+            UnsupportedCharacter,
             TripleRepeat,
             DigitRun,
         ];
