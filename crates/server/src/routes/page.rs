@@ -83,9 +83,15 @@ h1{{font-size:1.3rem;margin:.5rem 0 1rem}}
 .card{{background:#fff;border-radius:.75rem;padding:1rem 1.25rem;box-shadow:0 1px 3px rgba(0,0,0,.08);margin-bottom:1rem}}
 label{{display:block;margin:.75rem 0 .25rem;font-weight:600}}
 input{{width:100%;box-sizing:border-box;font-size:1.1rem;padding:.6rem;border:1px solid #c5ccd3;border-radius:.5rem}}
-button,.button{{display:inline-block;font-size:1rem;padding:.65rem 1.1rem;border-radius:.5rem;border:0;background:#1565c0;color:#fff;margin:.75rem .5rem 0 0;text-decoration:none;cursor:pointer}}
-button.secondary{{background:#e3e8ee;color:#1f2933}}
-.state{{display:inline-block;padding:.2rem .6rem;border-radius:1rem;background:#e3f2fd;color:#0d47a1;font-weight:600}}
+button,.button{{display:inline-block;box-sizing:border-box;font-size:1rem;padding:.65rem 1.1rem;border-radius:.5rem;border:0;background:#1565c0;color:#fff;margin:.75rem .5rem 0 0;text-decoration:none;cursor:pointer}}
+button.secondary,.button.secondary{{background:#e3e8ee;color:#1f2933}}
+.state{{display:inline-block;padding:.2rem .6rem;border-radius:1rem;font-weight:600}}
+.state.done{{background:#e6f4ea;color:#1e6b34}} .state.todo{{background:#e3f2fd;color:#0d47a1}}
+.state.bad{{background:#fdecea;color:#b71c1c}} .state.wait{{background:#eef1f4;color:#3e4c59}}
+.school{{margin:-.5rem 0 1rem;color:#52606d}}
+.notice{{padding:.6rem .8rem;border-radius:.5rem}} .notice.ok{{background:#e6f4ea;color:#1e6b34}} .notice.warn{{background:#fff4e5;color:#8a4b00}}
+.hint{{color:#52606d;font-size:.95rem}}
+.actions{{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}} .actions form{{margin:0}} .actions button,.actions .button{{margin:0}}
 .error{{background:#fdecea;color:#b71c1c;padding:.6rem .8rem;border-radius:.5rem}}
 .reason{{background:#fff4e5;color:#8a4b00;padding:.6rem .8rem;border-radius:.5rem}}
 img.photo{{display:block;width:60%;max-width:12rem;margin:.75rem auto;border:1px solid #d0d7de}}
@@ -124,10 +130,37 @@ fn sign_in_form(error: Option<&str>) -> (StatusCode, Html<String>) {
 async fn page(State(state): State<AppState>, request: axum::extract::Request) -> Response {
     let (mut parts, _body) = request.into_parts();
     match StudentCaller::from_request_parts(&mut parts, &state).await {
-        Ok(StudentCaller(caller)) => record_page(&state, &caller, None).await,
+        Ok(StudentCaller(caller)) => {
+            let notice = parts
+                .uri
+                .query()
+                .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("notice=")))
+                .map(str::to_string);
+            record_page(&state, &caller, notice.as_deref()).await
+        }
         // No cookie: the sign-in form, without an error.
         Err(_) if parts.headers.get(header::COOKIE).is_none() => sign_in_form(None).into_response(),
         Err(response) => response,
+    }
+}
+
+/// What just happened, named by a fixed key in the redirect (never free text from the URL).
+fn notice_text(key: &str) -> Option<(&'static str, &'static str)> {
+    match key {
+        "confirmed" => Some(("ok", "已确认照片：这张照片将作为毕业证书照片报送")),
+        "retake" => Some(("ok", "已申请重拍：请按学校通知重新采集")),
+        "moved_on" => Some(("warn", "操作未完成：照片或状态刚有变化，请查看最新信息")),
+        _ => None,
+    }
+}
+
+/// The badge colour of a state: done, waiting on the student, a problem, or in progress.
+fn state_tone(state: Option<CollectionState>) -> &'static str {
+    match state {
+        Some(CollectionState::Completed | CollectionState::Delivered) => "done",
+        Some(CollectionState::AwaitingConfirmation) => "todo",
+        Some(CollectionState::Rejected | CollectionState::Intercepted) => "bad",
+        _ => "wait",
     }
 }
 
@@ -141,20 +174,37 @@ async fn record_page(state: &AppState, caller: &Caller, notice: Option<&str>) ->
         Ok(None) => return sign_in_form(Some("记录不存在")).into_response(),
         Err(e) => return e.into_response(),
     };
+    let school_name: String =
+        sqlx::query_as::<_, (String,)>("SELECT name FROM schools WHERE code = $1")
+            .bind(school)
+            .fetch_optional(&state.db.pool)
+            .await
+            .ok()
+            .flatten()
+            .map(|(n,)| n)
+            .unwrap_or_default();
     let final_confirmation = crate::students::rules(&state.db, school)
         .await
         .map(|r| r.final_confirmation)
         .unwrap_or(false);
     let state_enum = CollectionState::parse(&student.state);
-    let photo = student
-        .photo_sha256
-        .as_deref()
-        .map(|_| r#"<img class="photo" id="photo" src="/student/photo.jpg" alt="我的照片"><a class="button" id="download" href="/student/photo.jpg" download="标准照.jpg">下载标准照</a>"#.to_string())
-        .unwrap_or_else(|| "<p>还没有照片。请按学校通知参加集中采集。</p>".into());
+    let rejected = matches!(state_enum, Some(CollectionState::Rejected));
+    let awaiting =
+        matches!(state_enum, Some(CollectionState::AwaitingConfirmation)) && final_confirmation;
+    let photo = match (&student.photo_sha256, rejected) {
+        (None, _) => "<p>还没有照片。请按学校通知参加集中采集。</p>".to_string(),
+        // A rejected photo is shown so the student sees what was wrong, but not offered as the
+        // standard photo.
+        (Some(_), true) => r#"<img class="photo" id="photo" src="/student/photo.jpg" alt="未通过审核的照片"><p class="hint">这张照片未通过审核，请按学校通知重新采集。</p>"#.to_string(),
+        (Some(_), false) => {
+            let download = r#"<a class="button secondary" id="download" href="/student/photo.jpg" download="标准照.jpg">下载标准照</a>"#;
+            format!(r#"<img class="photo" id="photo" src="/student/photo.jpg" alt="我的照片">{}"#, if awaiting { "" } else { download })
+        }
+    };
     let reason = student
         .reject_reason
         .as_deref()
-        .filter(|_| state_enum == Some(CollectionState::Rejected))
+        .filter(|_| rejected)
         .map(|r| {
             format!(
                 r#"<p class="reason" id="reason">未通过原因：{}</p>"#,
@@ -162,28 +212,42 @@ async fn record_page(state: &AppState, caller: &Caller, notice: Option<&str>) ->
             )
         })
         .unwrap_or_default();
-    let actions = match (state_enum, final_confirmation, &student.photo_sha256) {
-        (Some(CollectionState::AwaitingConfirmation), true, Some(sha)) => format!(
-            r#"<form method="post" action="/student/confirm" style="display:inline"><input type="hidden" name="photo_sha256" value="{sha}"><button id="confirm">确认照片</button></form>
-<form method="post" action="/student/retake" style="display:inline"><input type="hidden" name="photo_sha256" value="{sha}"><button class="secondary" id="retake">申请重拍</button></form>"#
+    let actions = match (awaiting, &student.photo_sha256) {
+        (true, Some(sha)) => format!(
+            r#"<p class="hint">请核对照片。确认后，这张照片将作为你的毕业证书照片报送，不能再更改；如不满意，可申请重拍。</p>
+<div class="actions"><form method="post" action="/student/confirm"><input type="hidden" name="photo_sha256" value="{sha}"><button id="confirm">确认照片</button></form>
+<form method="post" action="/student/retake"><input type="hidden" name="photo_sha256" value="{sha}"><button class="secondary" id="retake">申请重拍</button></form>
+<a class="button secondary" id="download" href="/student/photo.jpg" download="标准照.jpg">下载照片</a></div>"#
         ),
         _ => String::new(),
     };
     let notice = notice
-        .map(|n| format!(r#"<p class="state" id="notice">{}</p>"#, escape(n)))
+        .and_then(notice_text)
+        .map(|(tone, text)| format!(r#"<p class="notice {tone}" id="notice">{text}</p>"#))
         .unwrap_or_default();
+    let optional = |label: &str, value: &Option<String>| {
+        value
+            .as_deref()
+            .filter(|v| !v.is_empty())
+            .map(|v| format!("<dt>{label}</dt><dd>{}</dd>", escape(v)))
+            .unwrap_or_default()
+    };
     layout(
         "我的照片 · 毕业生图像采集",
         &format!(
-            r#"<h1>我的照片</h1>{notice}
+            r#"<h1>我的照片</h1><p class="school">{school_name}</p>{notice}
 <div class="card"><dl>
-<dt>姓名</dt><dd>{name}</dd><dt>采集码</dt><dd>{code}</dd><dt>证件号</dt><dd>{id}</dd><dt>状态</dt><dd><span class="state" id="state">{state_name}</span></dd>
+<dt>姓名</dt><dd>{name}</dd><dt>采集码</dt><dd>{code}</dd><dt>证件号</dt><dd>{id}</dd>{department}{class}<dt>状态</dt><dd><span class="state {tone}" id="state">{state_name}</span></dd>
 </dl>{reason}</div>
 <div class="card">{photo}{actions}</div>
 <form method="post" action="/student/logout"><button class="secondary" id="sign-out">退出</button></form>"#,
+            school_name = escape(&school_name),
             name = escape(&student.name),
             code = escape(&student.collection_code),
             id = escape(&student.id_number),
+            department = optional("院系", &student.department),
+            class = optional("班级", &student.class_name),
+            tone = state_tone(state_enum),
             state_name = escape(&student.state_name),
         ),
     )
@@ -216,6 +280,10 @@ async fn sign_in(
             );
             response
         }
+        // A student has no account or password: say what they typed that did not match.
+        Err(ApiError::BadCredentials) => {
+            sign_in_form(Some("采集码或证件号后四位不正确")).into_response()
+        }
         Err(e) => sign_in_form(Some(&e.to_string())).into_response(),
     }
 }
@@ -247,6 +315,8 @@ struct PhotoForm {
     photo_sha256: String,
 }
 
+/// Acts, then redirects (303) to the record page with a fixed notice key, so a reload never
+/// posts the form again.
 async fn student_action(
     state: &AppState,
     caller: &Caller,
@@ -254,14 +324,16 @@ async fn student_action(
     form: PhotoForm,
     done: &str,
 ) -> Response {
-    let sha = match crate::blobs::parse_sha256(&form.photo_sha256) {
-        Ok(s) => s,
-        Err(e) => return record_page(state, caller, Some(&e.to_string())).await,
+    let outcome = match crate::blobs::parse_sha256(&form.photo_sha256) {
+        Ok(sha) => crate::routes::students::student_move(state, caller, action, &sha).await,
+        Err(e) => Err(e),
     };
-    match crate::routes::students::student_move(state, caller, action, &sha).await {
-        Ok(_) => record_page(state, caller, Some(done)).await,
-        Err(e) => record_page(state, caller, Some(&e.to_string())).await,
-    }
+    let key = match outcome {
+        Ok(_) => done,
+        Err(ApiError::Internal(detail)) => return ApiError::Internal(detail).into_response(),
+        Err(_) => "moved_on",
+    };
+    Redirect::to(&format!("/student?notice={key}")).into_response()
 }
 
 async fn confirm(
@@ -269,7 +341,7 @@ async fn confirm(
     StudentCaller(caller): StudentCaller,
     Form(form): Form<PhotoForm>,
 ) -> Response {
-    student_action(&state, &caller, Action::Confirm, form, "已确认照片").await
+    student_action(&state, &caller, Action::Confirm, form, "confirmed").await
 }
 
 async fn retake(
@@ -277,19 +349,12 @@ async fn retake(
     StudentCaller(caller): StudentCaller,
     Form(form): Form<PhotoForm>,
 ) -> Response {
-    student_action(
-        &state,
-        &caller,
-        Action::StudentRetake,
-        form,
-        "已申请重拍：请按学校通知重新采集",
-    )
-    .await
+    student_action(&state, &caller, Action::StudentRetake, form, "retake").await
 }
 
 async fn logout(State(state): State<AppState>, StudentCaller(caller): StudentCaller) -> Response {
     let _ = crate::accounts::revoke_session(&state.db, &caller.session.token_hash).await;
-    let mut response = sign_in_form(None).into_response();
+    let mut response = Redirect::to("/student").into_response();
     response
         .headers_mut()
         .insert(header::SET_COOKIE, session_cookie(&state, "", 0));
