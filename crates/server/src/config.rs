@@ -317,6 +317,19 @@ mod tests {
     }
 
     #[test]
+    fn the_example_deployment_config_loads() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/server.example.toml");
+        let c = Config::load_from(
+            Some(&file),
+            &FlagOverrides::default(),
+            Env::prefixed("PHOTOROLL_TEST_NOTHING_"),
+        )
+        .unwrap();
+        assert!(c.is_deployment() && c.tls.is_some() && c.s3.is_some());
+        assert!(!c.redacted_toml().contains("change-me"));
+    }
+
+    #[test]
     fn unknown_keys_and_a_missing_file_are_clear_errors() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("server.toml");
