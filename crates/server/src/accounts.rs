@@ -22,6 +22,9 @@ pub const SMS_CODE_TRIES: i64 = 5;
 #[derive(Debug, Clone)]
 pub struct Hasher {
     params: Params,
+    /// One hash per core at a time: each takes 19 MiB and tens of milliseconds, and a flood of
+    /// sign-ins must queue, not fill the blocking pool (512 threads × 19 MiB).
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
     /// Verified against when a phone has no account, so a wrong phone takes as long as a wrong
     /// password.
     dummy_hash: String,
@@ -31,8 +34,10 @@ impl Hasher {
     pub fn new(cfg: Argon2Config) -> Result<Self, ApiError> {
         let params = Params::new(cfg.memory_kib, cfg.iterations, cfg.parallelism, None)
             .map_err(|e| ApiError::Internal(format!("argon2 params: {e}")))?;
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let mut hasher = Self {
             params,
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(cores)),
             dummy_hash: String::new(),
         };
         hasher.dummy_hash = hasher.hash_blocking("not-a-password-1")?;
@@ -56,6 +61,11 @@ impl Hasher {
 
     /// Hashes off the async threads: argon2id is meant to be slow.
     pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| ApiError::Internal(format!("hash permits: {e}")))?;
         let hasher = self.clone();
         tokio::task::spawn_blocking(move || hasher.hash_blocking(&password))
             .await
@@ -64,6 +74,9 @@ impl Hasher {
 
     /// True when `password` matches `hash`; with no hash, spends the same time and says no.
     pub async fn verify(&self, hash: Option<String>, password: String) -> bool {
+        let Ok(_permit) = self.permits.acquire().await else {
+            return false;
+        };
         let hasher = self.clone();
         tokio::task::spawn_blocking(move || {
             let known = hash.is_some();
@@ -267,46 +280,83 @@ pub async fn find_by_phone(
     }))
 }
 
-/// Refuses while `login` is locked out.
-pub async fn check_lockout(db: &Db, login: &str) -> Result<(), ApiError> {
-    let row: Option<(i64,)> =
-        sqlx::query_as("SELECT locked_until FROM login_guards WHERE login = $1")
-            .bind(login)
-            .fetch_optional(&db.pool)
-            .await?;
-    let now = crate::now_ms();
-    match row {
-        Some((until,)) if until > now => Err(ApiError::Locked {
-            minutes: ((until - now) / 60_000).max(1),
-        }),
-        _ => Ok(()),
-    }
+/// One sign-in attempt, taken before the secret is checked.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    key: String,
+    number: i64,
 }
 
-/// Counts a failed sign-in; the fifth in a row locks `login` for 15 minutes.
-pub async fn record_failure(db: &Db, login: &str) -> Result<bool, ApiError> {
+/// Takes an attempt for `login` (a phone, a collection code…): counted first and atomically, so
+/// at most [`MAX_FAILED_SIGN_INS`] guesses are ever checked per lockout window however many
+/// requests arrive at once. The key is stored hashed: what someone typed (a phone, maybe a full
+/// ID number in the code field) is not kept.
+pub async fn take_attempt(db: &Db, login: &str) -> Result<Attempt, ApiError> {
+    let key = sha256_hex(format!("login:{login}").as_bytes());
     let now = crate::now_ms();
-    let (failed,): (i64,) = sqlx::query_as(
-        "INSERT INTO login_guards (login, failed, locked_until) VALUES ($1, 1, 0) \
-         ON CONFLICT (login) DO UPDATE SET failed = login_guards.failed + 1 RETURNING failed",
+    let (number, locked_until): (i64, i64) = sqlx::query_as(
+        "INSERT INTO login_guards (login, failed, locked_until, updated_at) VALUES ($1, 1, 0, $2) \
+         ON CONFLICT (login) DO UPDATE SET \
+           failed = CASE WHEN login_guards.locked_until > $2 THEN login_guards.failed \
+                         WHEN login_guards.locked_until > 0 THEN 1 \
+                         ELSE login_guards.failed + 1 END, \
+           locked_until = CASE WHEN login_guards.locked_until > $2 THEN login_guards.locked_until ELSE 0 END, \
+           updated_at = $2 \
+         RETURNING failed, locked_until",
     )
-    .bind(login)
+    .bind(&key)
+    .bind(now)
     .fetch_one(&db.pool)
     .await?;
-    if failed >= MAX_FAILED_SIGN_INS {
-        sqlx::query("UPDATE login_guards SET failed = 0, locked_until = $1 WHERE login = $2")
-            .bind(now + LOCKOUT_MS)
-            .bind(login)
-            .execute(&db.pool)
-            .await?;
+    let minutes = |until: i64| ((until - now) / 60_000).max(1);
+    if locked_until > now {
+        return Err(ApiError::Locked {
+            minutes: minutes(locked_until),
+        });
+    }
+    if number > MAX_FAILED_SIGN_INS {
+        let until = lock(db, &key, now).await?;
+        return Err(ApiError::Locked {
+            minutes: minutes(until),
+        });
+    }
+    Ok(Attempt { key, number })
+}
+
+async fn lock(db: &Db, key: &str, now: i64) -> Result<i64, ApiError> {
+    let until = now + LOCKOUT_MS;
+    sqlx::query("UPDATE login_guards SET locked_until = $1, updated_at = $2 WHERE login = $3")
+        .bind(until)
+        .bind(now)
+        .bind(key)
+        .execute(&db.pool)
+        .await?;
+    Ok(until)
+}
+
+/// A failed attempt: the fifth in a row locks the login for 15 minutes. True when it did.
+pub async fn attempt_failed(db: &Db, attempt: &Attempt) -> Result<bool, ApiError> {
+    if attempt.number >= MAX_FAILED_SIGN_INS {
+        lock(db, &attempt.key, crate::now_ms()).await?;
         return Ok(true);
     }
     Ok(false)
 }
 
-pub async fn clear_failures(db: &Db, login: &str) -> Result<(), ApiError> {
+/// Clears `login`'s count and lockout.
+pub async fn clear_login(db: &Db, login: &str) -> Result<(), ApiError> {
+    let key = sha256_hex(format!("login:{login}").as_bytes());
     sqlx::query("DELETE FROM login_guards WHERE login = $1")
-        .bind(login)
+        .bind(&key)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// A successful attempt clears the count.
+pub async fn attempt_succeeded(db: &Db, attempt: &Attempt) -> Result<(), ApiError> {
+    sqlx::query("DELETE FROM login_guards WHERE login = $1")
+        .bind(&attempt.key)
         .execute(&db.pool)
         .await?;
     Ok(())
@@ -357,10 +407,12 @@ pub async fn check_sms_code(db: &Db, phone: &str, code: &str) -> Result<String, 
     let now = crate::now_ms();
     let row: Option<(String, String, i64)> = sqlx::query_as(
         "SELECT id, code_hash, attempts FROM sms_codes \
-         WHERE phone = $1 AND used = 0 AND expires_at > $2 ORDER BY created_at DESC LIMIT 1",
+         WHERE phone = $1 AND used = 0 AND expires_at > $2 AND attempts < $3 \
+         ORDER BY created_at DESC LIMIT 1",
     )
     .bind(phone)
     .bind(now)
+    .bind(SMS_CODE_TRIES)
     .fetch_optional(&db.pool)
     .await?;
     let Some((id, stored, attempts)) = row else {
@@ -370,9 +422,10 @@ pub async fn check_sms_code(db: &Db, phone: &str, code: &str) -> Result<String, 
     if bool::from(given.as_bytes().ct_eq(stored.as_bytes())) {
         return Ok(id);
     }
-    let used = i64::from(attempts + 1 >= SMS_CODE_TRIES);
-    sqlx::query("UPDATE sms_codes SET attempts = attempts + 1, used = $1 WHERE id = $2")
-        .bind(used)
+    // Counted in the database: the SELECT above stops offering the code after the fifth miss,
+    // however many guesses arrive together.
+    let _ = attempts;
+    sqlx::query("UPDATE sms_codes SET attempts = attempts + 1 WHERE id = $1")
         .bind(&id)
         .execute(&db.pool)
         .await?;

@@ -63,15 +63,38 @@ impl AppState {
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        parts
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| ClientAddr(addr.ip()))
-            .ok_or_else(|| ApiError::Internal("no client address".into()))
+            .map(|ConnectInfo(addr)| addr.ip())
+            .ok_or_else(|| ApiError::Internal("no client address".into()))?;
+        Ok(ClientAddr(client_address(
+            peer,
+            parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok()),
+            &state.config.trusted_proxies,
+        )))
     }
+}
+
+/// The client: the connection's peer, unless the peer is a trusted proxy; then the rightmost
+/// `X-Forwarded-For` entry that is not itself a trusted proxy (entries further left were
+/// written by the client and prove nothing).
+pub fn client_address(peer: IpAddr, forwarded: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    forwarded
+        .into_iter()
+        .flat_map(|v| v.rsplit(','))
+        .filter_map(|entry| entry.trim().parse::<IpAddr>().ok())
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
 }
 
 /// Who is asking: a live session from `Authorization: Bearer …`. Without one, 401.
@@ -250,5 +273,74 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
             .await
             .map(|axum::extract::Query(v)| ApiQuery(v))
             .map_err(|e| ApiError::invalid("bad_query", format!("查询参数有误: {e}")))
+    }
+}
+
+/// Free text from a request: trimmed, at most `max` characters, no control characters (a NUL
+/// is refused by PostgreSQL and has no place in a name or a reason).
+pub fn text_field(raw: &str, field: &'static str, max: usize) -> Result<String, ApiError> {
+    let text = raw.trim();
+    if text.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "bad_text",
+            format!("{field} 含有控制字符"),
+        ));
+    }
+    if text.chars().count() > max {
+        return Err(ApiError::invalid(
+            "bad_text",
+            format!("{field} 过长（最多 {max} 个字）"),
+        ));
+    }
+    Ok(text.to_string())
+}
+
+/// A collection code from a path or a form: letters and digits only, or no such record.
+pub fn collection_code(raw: &str) -> Result<String, ApiError> {
+    let code = photoroll_core::collection_code::normalise_collection_code(raw);
+    if code.is_empty() || code.len() > 32 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(ApiError::not_found());
+    }
+    Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_only_from_a_trusted_proxy() {
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let client: IpAddr = "203.0.113.7".parse().unwrap();
+        let forged = Some("198.51.100.1, 203.0.113.7");
+        assert_eq!(
+            client_address(client, forged, &[proxy]),
+            client,
+            "not from the proxy: ignored"
+        );
+        assert_eq!(
+            client_address(proxy, forged, &[proxy]),
+            client,
+            "the rightmost untrusted entry"
+        );
+        assert_eq!(
+            client_address(proxy, Some("203.0.113.7, 10.0.0.2"), &[proxy]),
+            client
+        );
+        assert_eq!(client_address(proxy, None, &[proxy]), proxy);
+        assert_eq!(client_address(proxy, Some("garbage"), &[proxy]), proxy);
+    }
+
+    #[test]
+    fn text_fields() {
+        assert_eq!(text_field("  王老师 ", "经办人", 32).unwrap(), "王老师");
+        assert!(text_field("a\0b", "经办人", 32).is_err());
+        assert!(text_field(&"长".repeat(33), "经办人", 32).is_err());
+        assert_eq!(
+            collection_code(" 2020 0628 00634 ").unwrap(),
+            "2020062800634"
+        );
+        assert!(collection_code("2020%00").is_err());
+        assert!(collection_code("").is_err());
     }
 }

@@ -49,6 +49,14 @@ pub struct Config {
     pub sign_in_per_minute: u32,
     /// SMS codes one phone may ask for per hour.
     pub sms_per_hour: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (behind a TLS-terminating
+    /// proxy every connection comes from the proxy: rate limits and the audit log need the
+    /// client's own address).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Mark the student page's cookie `Secure` even without `[tls]` (behind a TLS proxy).
+    pub secure_cookies: bool,
+    /// Unfinished uploads one school may have open at once.
+    pub max_open_uploads: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,6 +124,9 @@ impl Default for Config {
             max_connections: 16,
             sign_in_per_minute: 30,
             sms_per_hour: 5,
+            trusted_proxies: Vec::new(),
+            secure_cookies: false,
+            max_open_uploads: 500,
         }
     }
 }

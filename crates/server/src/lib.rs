@@ -14,6 +14,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod limits;
+pub mod maintenance;
 pub mod roster;
 pub mod routes;
 pub mod serve;

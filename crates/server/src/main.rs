@@ -77,6 +77,9 @@ enum Command {
         #[command(subcommand)]
         command: RosterCommand,
     },
+    /// Remove expired sessions, spent SMS codes, old lockout counts and uploads abandoned for a
+    /// day (the server does this every ten minutes too).
+    Sweep,
     /// Read the audit log.
     Audit {
         #[arg(long)]
@@ -199,6 +202,30 @@ async fn open(config: Config) -> Result<AppState> {
     AppState::open(config, Box::new(sms::LogSmsSender)).await
 }
 
+/// The admin CLI's changes go to the audit log like the API's: actor `cli` on this host.
+async fn cli_audit(
+    state: &AppState,
+    school: Option<&str>,
+    action: &str,
+    record: &str,
+    outcome: &str,
+) -> Result<()> {
+    audit::record(
+        &state.db,
+        audit::AuditEntry {
+            actor: "cli",
+            role: "operator",
+            school,
+            client_addr: "local",
+            action,
+            record,
+            outcome,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 async fn run(cli: Cli) -> Result<()> {
     let common = &cli.common;
     match cli.command {
@@ -248,6 +275,14 @@ async fn run(cli: Cli) -> Result<()> {
                         password.as_deref(),
                     )
                     .await?;
+                    cli_audit(
+                        &state,
+                        user.school.as_deref(),
+                        "add_user",
+                        &format!("user:{}", user.id),
+                        &format!("ok:{}", user.role),
+                    )
+                    .await?;
                     println!(
                         "added {} {} {}{}",
                         user.id,
@@ -287,10 +322,26 @@ async fn run(cli: Cli) -> Result<()> {
                 }
                 UserCommand::Disable { phone } => {
                     let u = accounts::set_disabled(&state.db, &phone, true).await?;
+                    cli_audit(
+                        &state,
+                        u.school.as_deref(),
+                        "disable_user",
+                        &format!("user:{}", u.id),
+                        "ok",
+                    )
+                    .await?;
                     println!("disabled {} (sessions ended)", sms::mask_phone(&u.phone));
                 }
                 UserCommand::Enable { phone } => {
                     let u = accounts::set_disabled(&state.db, &phone, false).await?;
+                    cli_audit(
+                        &state,
+                        u.school.as_deref(),
+                        "enable_user",
+                        &format!("user:{}", u.id),
+                        "ok",
+                    )
+                    .await?;
                     println!("enabled {}", sms::mask_phone(&u.phone));
                 }
             }
@@ -315,6 +366,14 @@ async fn run(cli: Cli) -> Result<()> {
                     if done.rows_affected() == 0 {
                         bail!("院校 {} 已存在", code.as_str());
                     }
+                    cli_audit(
+                        &state,
+                        Some(code.as_str()),
+                        "add_school",
+                        &format!("school:{}", code.as_str()),
+                        "ok",
+                    )
+                    .await?;
                     println!("added school {} {name}", code.as_str());
                 }
                 SchoolCommand::Set {
@@ -330,6 +389,14 @@ async fn run(cli: Cli) -> Result<()> {
                     if done.rows_affected() == 0 {
                         bail!("院校 {code} 不存在");
                     }
+                    cli_audit(
+                        &state,
+                        Some(&code),
+                        "change_settings",
+                        &format!("school:{code}"),
+                        &format!("ok:final_confirmation={}", final_confirmation == "on"),
+                    )
+                    .await?;
                     println!("school {code}: final confirmation {final_confirmation}");
                 }
             }
@@ -343,17 +410,12 @@ async fn run(cli: Cli) -> Result<()> {
                         &state.db, &school, &category,
                     )
                     .await?;
-                    audit::record(
-                        &state.db,
-                        audit::AuditEntry {
-                            actor: "cli",
-                            role: "operator",
-                            school: Some(&school),
-                            client_addr: "local",
-                            action: "activate_contract",
-                            record: &format!("school:{school}/contract:{}", c.category),
-                            outcome: "ok:active",
-                        },
+                    cli_audit(
+                        &state,
+                        Some(&school),
+                        "activate_contract",
+                        &format!("school:{school}/contract:{}", c.category),
+                        "ok:active",
                     )
                     .await?;
                     println!("contract {} {}: {}", c.school, c.category, c.state_name);
@@ -381,7 +443,26 @@ async fn run(cli: Cli) -> Result<()> {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let load = photoroll_server::roster::import(&state.db, &school, &bytes).await?;
+            cli_audit(
+                &state,
+                Some(&school),
+                "import_roster",
+                &format!("school:{school}"),
+                &format!(
+                    "ok:imported={},updated={},failed={}",
+                    load.imported,
+                    load.updated,
+                    load.failed.len()
+                ),
+            )
+            .await?;
             println!("{}", serde_json::to_string(&load)?);
+            Ok(())
+        }
+        Command::Sweep => {
+            let state = open(Config::load(common.config.as_deref(), &overrides(common))?).await?;
+            let swept = photoroll_server::maintenance::sweep(&state).await?;
+            println!("{}", serde_json::to_string(&swept)?);
             Ok(())
         }
         Command::Audit {

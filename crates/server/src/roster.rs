@@ -66,7 +66,7 @@ pub async fn import(db: &Db, school: &str, bytes: &[u8]) -> Result<RosterLoad, A
             .unwrap_or_else(|| format!("**************{last4}"));
         let inserted = sqlx::query(
             "INSERT INTO students (school_code, collection_code, name, id_last4, id_masked, category, department, class_name, state, photo_sha256, reject_reason, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', NULL, NULL, $9) ON CONFLICT (school_code, collection_code) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', NULL, NULL, $9) ON CONFLICT (collection_code) DO NOTHING",
         )
         .bind(school)
         .bind(r.collection_code.as_deref())
@@ -81,7 +81,20 @@ pub async fn import(db: &Db, school: &str, bytes: &[u8]) -> Result<RosterLoad, A
         .await?;
         if inserted.rows_affected() == 1 {
             imported += 1;
-        } else {
+            continue;
+        }
+        let (owner,): (String,) =
+            sqlx::query_as("SELECT school_code FROM students WHERE collection_code = $1")
+                .bind(r.collection_code.as_deref())
+                .fetch_one(&mut *tx)
+                .await?;
+        if owner != school {
+            // One person, one school: a code on another school's roster is a wrong file or a
+            // wrong --school, never a second record.
+            failed.push((r.row, format!("采集码已在院校 {owner} 的名单中")));
+            continue;
+        }
+        {
             // A record already here keeps its state and photo; the roster fields follow the file.
             sqlx::query(
                 "UPDATE students SET name = $1, id_last4 = $2, id_masked = $3, category = $4, department = $5, class_name = $6, updated_at = $7 \

@@ -16,12 +16,19 @@ pub async fn run(state: AppState) -> anyhow::Result<()> {
     let app = crate::app::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let handle: Handle<SocketAddr> = Handle::new();
     tokio::spawn(shutdown_on_signal(handle.clone()));
-    // Drops idle rate-limit entries now and then.
-    let limits_state = state.clone();
+    // Housekeeping: idle rate-limit entries every minute; expired sessions, spent codes, old
+    // lockout counts and abandoned uploads every ten.
+    let housekeeping = state.clone();
     tokio::spawn(async move {
-        loop {
+        for minute in 1u64.. {
             tokio::time::sleep(Duration::from_secs(60)).await;
-            limits_state.limits.shrink();
+            housekeeping.limits.shrink();
+            if minute % 10 == 1 {
+                match crate::maintenance::sweep(&housekeeping).await {
+                    Ok(swept) => tracing::debug!(?swept, "housekeeping"),
+                    Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
+                }
+            }
         }
     });
     let header_timeout = Duration::from_secs(config.header_timeout_secs);

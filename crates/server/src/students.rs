@@ -96,9 +96,20 @@ pub async fn list(
 ) -> Result<(Vec<StudentView>, i64), ApiError> {
     let state = q.state.map(|s| s.id().to_string()).unwrap_or_default();
     let search = q.search.clone().unwrap_or_default();
-    let like = format!("%{}%", search.replace(['%', '_'], ""));
+    // LIKE with an explicit escape and LOWER on both sides, so SQLite and PostgreSQL (whose LIKE
+    // is case-sensitive and escapes with a backslash) find the same rows.
+    let escaped: String = search
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '!' | '%' | '_' => vec!['!', c],
+            c => vec![c],
+        })
+        .collect();
+    let like = format!("%{escaped}%");
     let filter = "WHERE school_code = $1 AND ($2 = '' OR state = $2) \
-                  AND ($3 = '' OR name LIKE $4 OR collection_code LIKE $4 OR id_last4 = $3)";
+                  AND ($3 = '' OR LOWER(name) LIKE $4 ESCAPE '!' \
+                  OR LOWER(collection_code) LIKE $4 ESCAPE '!' OR id_last4 = UPPER($3))";
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM students {filter} ORDER BY collection_code LIMIT $5 OFFSET $6"
     )))

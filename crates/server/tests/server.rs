@@ -209,6 +209,10 @@ fn sign_in_flows(backend: Backend) {
         .status,
         401
     );
+    // Enabling it again does not bring the old sessions back.
+    w.admin(&["user", "enable", "--phone", new_user]);
+    assert_eq!(s.get("/v1/account", Some(&t4)).status, 401);
+    s.sign_in(new_user, "Photo2026roll");
 
     // Students: collection code + ID last four; their own record only.
     let st = s.sign_in_student(A2, "567x");
@@ -225,25 +229,42 @@ fn sign_in_flows(backend: Backend) {
     assert_eq!((a.status, a.code()), (401, "bad_credentials"));
 
     // Every attempt is in the audit log, without a full phone number.
-    let audit = w.admin(&["audit", "--json"]);
-    for action in [
-        "sms_code",
-        "sign_in_sms",
-        "sign_in_password",
-        "sign_out",
-        "sign_out_everywhere",
-        "change_password",
-        "sign_in_student",
+    let text = w.admin(&["audit", "--json"]);
+    let audit: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let rows = audit.as_array().unwrap();
+    let has = |action: &str, outcome: &str| {
+        rows.iter()
+            .any(|r| r["action"] == action && r["outcome"] == outcome)
+    };
+    for (action, outcome) in [
+        ("sms_code", "sent"),
+        ("sms_code", "no_account"),
+        ("sign_in_sms", "ok"),
+        ("sign_in_sms", "refused:bad_code"),
+        ("sign_in_password", "ok"),
+        ("sign_in_password", "refused:bad_credentials"),
+        ("sign_in_password", "refused:locked"),
+        ("sign_out", "ok"),
+        ("sign_out_everywhere", "ok"),
+        ("change_password", "ok"),
+        ("change_password", "refused:bad_credentials"),
+        ("sign_in_student", "ok"),
+        ("sign_in_student", "refused:bad_credentials"),
+        ("disable_user", "ok"),
+        ("enable_user", "ok"),
     ] {
         assert!(
-            audit.contains(action),
-            "{action} missing from the audit log"
+            has(action, outcome),
+            "{action} {outcome} missing from the audit log"
         );
     }
-    assert!(audit.contains("refused:locked") && audit.contains("refused:bad_credentials"));
     assert!(
-        !audit.contains(new_user) && !audit.contains(REVIEWER_A),
+        !text.contains(new_user) && !text.contains(REVIEWER_A) && !text.contains("13811112222"),
         "full phone numbers in the audit log"
+    );
+    assert!(
+        !text.contains(&t4) && !text.contains(&st),
+        "tokens in the audit log"
     );
 }
 both_backends!(sign_in, sign_in_flows);
@@ -589,7 +610,8 @@ fn hostile_input(backend: Backend) {
     );
     // The server answers 413 once the bound is passed and stops reading: the client sees the
     // answer, or the connection closed while it is still sending.
-    let sent = http
+    // A client of its own: the server closes this connection, which must not be reused.
+    let sent = common::http_client()
         .post(s.url("/v1/auth/password"))
         .header("content-type", "application/json")
         .body(big)
@@ -753,7 +775,7 @@ fn hostile_input(backend: Backend) {
     // bound is passed and stops reading, so the client may see the answer or a closed
     // connection while it is still sending.
     let huge = vec![0u8; 21 * 1024 * 1024];
-    let sent = http
+    let sent = common::http_client()
         .patch(s.url(&format!("/v1/blobs/{}", sha256_hex(&huge))))
         .bearer_auth(&token)
         .header("content-type", oct)
@@ -776,6 +798,48 @@ fn hostile_input(backend: Backend) {
     assert_eq!((liar.status, liar.code()), (422, "hash_mismatch"));
     let head = s.head(&token, &sha256_hex(b"what it claims"));
     assert_eq!(head.header("upload-offset").as_deref(), Some("0"));
+
+    // Control characters (a NUL is refused by PostgreSQL) in paths, queries and bodies: a clear
+    // refusal on both backends, never a 5xx.
+    let admin = s.sign_in(ADMIN_A, PASSWORD);
+    let reviewer = s.sign_in(REVIEWER_A, PASSWORD);
+    assert_eq!(s.get("/v1/students/%00", Some(&reviewer)).status, 404);
+    assert_eq!(
+        s.get(&format!("/v1/students/{A1}%00"), Some(&reviewer))
+            .status,
+        404
+    );
+    assert_eq!(
+        s.get("/v1/students?q=%00", Some(&reviewer)).code(),
+        "bad_text"
+    );
+    assert_eq!(
+        s.get("/v1/students?q=a%5Cb%25_", Some(&reviewer)).status,
+        200
+    );
+    assert_eq!(
+        s.get("/v1/schools/10075%00", Some(&reviewer)).code(),
+        "bad_text"
+    );
+    let nul_reason = s.post(
+        &format!("/v1/students/{A1}/decision"),
+        Some(&reviewer),
+        json!({"decision": "reject", "photo_sha256": sha256_hex(b"x"), "reason": "x\u{0}y"}),
+    );
+    assert_eq!((nul_reason.status, nul_reason.code()), (422, "bad_text"));
+    let nul_handler = s.send(
+        "PUT",
+        "/v1/contracts/普通高等教育",
+        Some(&admin),
+        json!({"price": "25.00", "handler": "王\u{0}", "valid_until": "2027-06-30"}),
+    );
+    assert_eq!((nul_handler.status, nul_handler.code()), (422, "bad_text"));
+    let nul_student = s.post(
+        "/v1/auth/student",
+        None,
+        json!({"collection_code": "2020\u{0}", "id_last4": "1234"}),
+    );
+    assert_eq!(nul_student.status, 401);
 
     // Random bodies at the JSON endpoints and random names at the blob route: never a 5xx.
     use proptest::prelude::*;
@@ -1498,4 +1562,394 @@ fn config_print_hides_secrets_and_admin_commands_refuse_bad_input() {
         ])
         .is_empty()
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Guessing: attempts are counted before they are checked; rate limits per address
+
+fn parallel_guesses_are_bounded(backend: Backend) {
+    let w = World::with_env(
+        backend,
+        &[("PHOTOROLL_SERVER_SIGN_IN_PER_MINUTE", "100000")],
+    );
+    school_a(&w);
+    let s = w.serve();
+    let base = s.base.clone();
+    let guesses: Vec<_> = (0..24)
+        .map(|i| {
+            let base = base.clone();
+            std::thread::spawn(move || {
+                common::http_client()
+                    .post(format!("{base}/v1/auth/student"))
+                    .json(&json!({"collection_code": A1, "id_last4": format!("{:04}", 9000 + i)}))
+                    .send()
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = guesses.into_iter().map(|g| g.join().unwrap()).collect();
+    let checked = statuses.iter().filter(|&&st| st == 401).count();
+    assert!(
+        checked <= 5,
+        "{checked} guesses were checked at once: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|&st| st == 401 || st == 429),
+        "{statuses:?}"
+    );
+    // Locked: even the right last four is refused now.
+    let right = s.post(
+        "/v1/auth/student",
+        None,
+        json!({"collection_code": A1, "id_last4": "1234"}),
+    );
+    assert_eq!((right.status, right.code()), (429, "locked"));
+    // The same for a staff password, in parallel.
+    let tries: Vec<_> = (0..16)
+        .map(|i| {
+            let base = base.clone();
+            std::thread::spawn(move || {
+                common::http_client()
+                    .post(format!("{base}/v1/auth/password"))
+                    .json(&json!({"phone": REVIEWER_A, "password": format!("guess{i:04}x")}))
+                    .send()
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = tries.into_iter().map(|g| g.join().unwrap()).collect();
+    assert!(
+        statuses.iter().filter(|&&st| st == 401).count() <= 5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        s.post(
+            "/v1/auth/password",
+            None,
+            json!({"phone": REVIEWER_A, "password": PASSWORD})
+        )
+        .status,
+        429
+    );
+    // An SMS code gets the locked-out user back in (and lifts the password lockout).
+    assert_eq!(
+        s.post("/v1/auth/sms", None, json!({"phone": REVIEWER_A}))
+            .status,
+        200
+    );
+    let code = w.sms_code(REVIEWER_A);
+    let back = s.post(
+        "/v1/auth/sms/verify",
+        None,
+        json!({"phone": REVIEWER_A, "code": code}),
+    );
+    assert_eq!(back.status, 200, "{:?}", back.body);
+    s.sign_in(REVIEWER_A, PASSWORD);
+    // The lockout's refusals are audited, and an unknown code typed in is not written down.
+    let audit = w.admin(&["audit", "--json"]);
+    assert!(audit.contains("refused:locked"));
+    let typed = s.post(
+        "/v1/auth/student",
+        None,
+        json!({"collection_code": "11010519491231002X", "id_last4": "1234"}),
+    );
+    assert_eq!(typed.status, 401);
+    assert!(
+        !w.admin(&["audit", "--json"]).contains("11010519491231002X"),
+        "what was typed reached the audit log"
+    );
+}
+both_backends!(parallel_guesses, parallel_guesses_are_bounded);
+
+#[test]
+fn sign_ins_are_rate_limited_per_address() {
+    let w = World::with_env(
+        Backend::Embedded,
+        &[("PHOTOROLL_SERVER_SIGN_IN_PER_MINUTE", "3")],
+    );
+    school_a(&w);
+    let s = w.serve();
+    for _ in 0..3 {
+        s.sign_in(ADMIN_A, PASSWORD);
+    }
+    let limited = s.post(
+        "/v1/auth/password",
+        None,
+        json!({"phone": ADMIN_A, "password": PASSWORD}),
+    );
+    assert_eq!((limited.status, limited.code()), (429, "rate_limited"));
+    assert!(
+        limited
+            .header("retry-after")
+            .is_some_and(|v| v.parse::<u64>().unwrap() >= 1)
+    );
+    let audit = w.admin(&["audit", "--json"]);
+    assert!(audit.contains("refused:rate_limited"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The student page's session cookie, behind other cookies and against other sites
+
+fn student_page_cookies(backend: Backend) {
+    let w = World::new(backend);
+    school_a(&w);
+    let s = w.serve();
+    let no_redirects = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // Someone else's cookie on the same host: the form, not a redirect loop.
+    let r = no_redirects
+        .get(s.url("/student"))
+        .header("cookie", "lb=1; theme=dark")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().unwrap().contains("id=\"sign-in\""));
+    // Signing in sets an HttpOnly, SameSite=Strict cookie for /student only, and redirects.
+    let form = [("collection_code", A1), ("id_last4", "1234")];
+    let r = no_redirects
+        .post(s.url("/student"))
+        .form(&form)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict")
+            && cookie.contains("Path=/student"),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let page = no_redirects
+        .get(s.url("/student"))
+        .header("cookie", format!("lb=1; {pair}"))
+        .send()
+        .unwrap();
+    assert!(page.text().unwrap().contains("张三"));
+    // The cookie does not open the API.
+    let api = no_redirects
+        .get(s.url(&format!("/v1/students/{A1}")))
+        .header("cookie", pair.clone())
+        .send()
+        .unwrap();
+    assert_eq!(api.status(), 401);
+    // A form posted from another site is refused.
+    let r = no_redirects
+        .post(s.url("/student"))
+        .header("origin", "https://evil.example")
+        .form(&form)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // A wrong last four: the student's wording, no cookie.
+    let r = no_redirects
+        .post(s.url("/student"))
+        .form(&[("collection_code", A1), ("id_last4", "0000")])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.headers().get("set-cookie").is_none());
+    assert!(r.text().unwrap().contains("采集码或证件号后四位不正确"));
+    // Signing out from the page ends the session and is audited.
+    let r = no_redirects
+        .post(s.url("/student/logout"))
+        .header("cookie", pair.clone())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let after = no_redirects
+        .get(s.url("/student/photo.jpg"))
+        .header("cookie", pair)
+        .send()
+        .unwrap();
+    assert_ne!(after.status(), 200);
+    let audit = w.admin(&["audit", "--json"]);
+    assert!(audit.contains(&format!("student:{A1}")) && audit.contains("\"sign_out\""));
+}
+both_backends!(student_page, student_page_cookies);
+
+// ---------------------------------------------------------------------------------------------
+// Rosters on the server: one collection code, one school
+
+fn roster_codes_belong_to_one_school(backend: Backend) {
+    let w = World::new(backend);
+    school_a(&w);
+    w.admin(&["school", "add", "--code", "10001", "--name", "另一所大学"]);
+    let file = w.dir.path().join("wrong-school.xlsx");
+    common::write_roster(&file, &[("张三", A1, "1234"), ("赵六", B1, "2222")]);
+    let out = w.admin(&[
+        "roster",
+        "import",
+        "--school",
+        "10001",
+        file.to_str().unwrap(),
+    ]);
+    let load: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(load["imported"], 1, "{out}");
+    assert!(
+        load["failed"][0][1].as_str().unwrap().contains("10075"),
+        "{out}"
+    );
+    // Importing the same file again for the right school updates, never duplicates.
+    let again = w.dir.path().join("again.xlsx");
+    common::write_roster(&again, &[("张三丰", A1, "1234")]);
+    let out = w.admin(&[
+        "roster",
+        "import",
+        "--school",
+        "10075",
+        again.to_str().unwrap(),
+    ]);
+    let load: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (load["imported"].as_u64(), load["updated"].as_u64()),
+        (Some(0), Some(1)),
+        "{out}"
+    );
+    let students: Vec<String> = w
+        .snapshot()
+        .into_iter()
+        .filter(|r| r.starts_with("students: "))
+        .collect();
+    assert_eq!(
+        students.iter().filter(|r| r.contains(A1)).count(),
+        1,
+        "{students:?}"
+    );
+    assert!(students.iter().any(|r| r.contains("张三丰")));
+    let audit = w.admin(&["audit", "--json"]);
+    for action in ["import_roster", "add_school", "add_user"] {
+        assert!(audit.contains(action), "{action} not in {audit}");
+    }
+}
+both_backends!(roster_one_school, roster_codes_belong_to_one_school);
+
+// ---------------------------------------------------------------------------------------------
+// Housekeeping: nothing unauthenticated requests leave behind grows for ever
+
+fn housekeeping(backend: Backend) {
+    let w = World::new(backend);
+    school_a(&w);
+    let mut s = w.serve();
+    let t = s.sign_in(PHOTOGRAPHER_A, PASSWORD);
+    let data: Vec<u8> = (0..50_000u32).map(|i| (i % 7) as u8).collect();
+    let sha = sha256_hex(&data);
+    assert_eq!(
+        s.patch(&t, &sha, 0, Some(data.len() as u64), data[..1000].to_vec())
+            .status,
+        204
+    );
+    assert_eq!(
+        s.post("/v1/auth/sms", None, json!({"phone": PHOTOGRAPHER_A}))
+            .status,
+        200
+    );
+    s.post(
+        "/v1/auth/password",
+        None,
+        json!({"phone": "13811112222", "password": "nope12345"}),
+    );
+    s.kill9();
+    let spool = w.data_dir().join("uploads");
+    assert_eq!(std::fs::read_dir(&spool).unwrap().count(), 1);
+    // Two days later (the sweep takes its clock as an argument).
+    let mut config = photoroll_server::Config {
+        data_dir: w.data_dir(),
+        ..Default::default()
+    };
+    if let (Some(pg), Some(moto)) = (&w.pg, &w.moto) {
+        config.database_url = Some(pg.url());
+        config.s3 = Some(photoroll_server::config::S3Config {
+            bucket: moto.bucket.clone(),
+            endpoint: Some(format!("http://127.0.0.1:{}", moto.port)),
+            region: "us-east-1".into(),
+            access_key_id: "testing".into(),
+            secret_access_key: "testing-secret".into(),
+            allow_http: true,
+        });
+    }
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let swept = rt.block_on(async {
+        let state =
+            photoroll_server::AppState::open(config, Box::new(photoroll_server::sms::LogSmsSender))
+                .await
+                .unwrap();
+        let in_two_days = photoroll_server::now_ms() + 2 * 24 * 3600 * 1000;
+        photoroll_server::maintenance::sweep_at(&state, in_two_days)
+            .await
+            .unwrap()
+    });
+    assert_eq!(swept.uploads, 1, "{swept:?}");
+    assert!(
+        swept.sessions >= 1 && swept.sms_codes >= 1 && swept.login_guards >= 1,
+        "{swept:?}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&spool).unwrap().count(),
+        0,
+        "the abandoned spool is gone"
+    );
+    let s = w.serve();
+    let t = s.sign_in(PHOTOGRAPHER_A, PASSWORD);
+    assert_eq!(
+        s.head(&t, &sha).header("upload-offset").as_deref(),
+        Some("0")
+    );
+    // The CLI runs the same sweep.
+    drop(s);
+    let out = w.admin(&["sweep"]);
+    assert!(out.contains("\"uploads\""), "{out}");
+}
+both_backends!(sweeps, housekeeping);
+
+// ---------------------------------------------------------------------------------------------
+// Behind a TLS-terminating proxy: the client's address from a trusted proxy only
+
+#[test]
+fn forwarded_addresses_only_from_trusted_proxies() {
+    let w = World::with_env(
+        Backend::Embedded,
+        &[("PHOTOROLL_SERVER_TRUSTED_PROXIES", "[\"127.0.0.1\"]")],
+    );
+    school_a(&w);
+    let s = w.serve();
+    let r = s
+        .http
+        .post(s.url("/v1/auth/password"))
+        .header("x-forwarded-for", "198.51.100.1, 203.0.113.9")
+        .json(&json!({"phone": ADMIN_A, "password": PASSWORD}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    drop(s);
+    let audit = w.admin(&["audit", "--json"]);
+    assert!(
+        audit.contains("\"client_addr\": \"203.0.113.9\""),
+        "{audit}"
+    );
+
+    // Without the setting, a forged header changes nothing.
+    let w = World::new(Backend::Embedded);
+    school_a(&w);
+    let s = w.serve();
+    let r = s
+        .http
+        .post(s.url("/v1/auth/password"))
+        .header("x-forwarded-for", "203.0.113.9")
+        .json(&json!({"phone": ADMIN_A, "password": PASSWORD}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let audit = w.admin(&["audit", "--json"]);
+    assert!(!audit.contains("203.0.113.9") && audit.contains("\"client_addr\": \"127.0.0.1\""));
 }

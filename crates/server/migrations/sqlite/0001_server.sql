@@ -28,12 +28,14 @@ CREATE TABLE sms_codes (
 );
 CREATE INDEX sms_codes_phone ON sms_codes(phone, created_at);
 
--- Failed sign-ins per phone (or per collection code for students), kept whether or not an
--- account exists, so a lockout says nothing about which phones have accounts.
+-- Sign-in attempts per login (a phone, a collection code; stored as a hash), counted before the
+-- secret is checked and kept whether or not an account exists, so a lockout says nothing about
+-- which phones have accounts.
 CREATE TABLE login_guards (
     login TEXT PRIMARY KEY,
     failed INTEGER NOT NULL DEFAULT 0,
-    locked_until INTEGER NOT NULL DEFAULT 0
+    locked_until INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL
 );
 
 CREATE TABLE sessions (
@@ -65,6 +67,8 @@ CREATE TABLE students (
     PRIMARY KEY (school_code, collection_code)
 );
 CREATE INDEX students_state ON students(school_code, state);
+-- A collection code is CHSI's key for one person: one school's, never two.
+CREATE UNIQUE INDEX students_collection_code ON students(collection_code);
 
 CREATE TABLE transitions (
     id TEXT PRIMARY KEY,

@@ -63,29 +63,44 @@ async fn change_password(
     let Some((phone, hash)) = row else {
         return Err(ApiError::Unauthenticated);
     };
-    let login = format!("phone:{phone}");
-    accounts::check_lockout(&state.db, &login).await?;
+    let taken = match accounts::take_attempt(&state.db, &format!("phone:{phone}")).await {
+        Ok(t) => t,
+        Err(e) => {
+            caller
+                .audit(
+                    &state,
+                    "change_password",
+                    &caller.session.actor(),
+                    &e.outcome(),
+                )
+                .await;
+            return Err(e);
+        }
+    };
     if !state
         .hasher
         .verify(hash, body.current_password.clone())
         .await
     {
-        let locked = accounts::record_failure(&state.db, &login).await?;
+        let locked = accounts::attempt_failed(&state.db, &taken).await?;
+        let err = if locked {
+            ApiError::Locked {
+                minutes: accounts::LOCKOUT_MS / 60_000,
+            }
+        } else {
+            ApiError::BadCredentials
+        };
         caller
             .audit(
                 &state,
                 "change_password",
                 &caller.session.actor(),
-                "refused:bad_credentials",
+                &err.outcome(),
             )
             .await;
-        if locked {
-            return Err(ApiError::Locked {
-                minutes: accounts::LOCKOUT_MS / 60_000,
-            });
-        }
-        return Err(ApiError::BadCredentials);
+        return Err(err);
     }
+    accounts::attempt_succeeded(&state.db, &taken).await?;
     let hash = state.hasher.hash(body.new_password.clone()).await?;
     accounts::set_password_hash(&state.db, &user_id, &hash).await?;
     // Every other sign-in of the account ends; this one stays.

@@ -30,13 +30,6 @@ struct SendCode {
     phone: String,
 }
 
-fn sign_in_allowed(state: &AppState, addr: std::net::IpAddr) -> Result<(), ApiError> {
-    state
-        .limits
-        .sign_in(addr)
-        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })
-}
-
 async fn audit_sign_in(
     state: &AppState,
     actor: &str,
@@ -61,19 +54,69 @@ async fn audit_sign_in(
     .await;
 }
 
+/// The per-address limit, then one attempt on `login`; a refusal of either is audited.
+async fn attempt(
+    state: &AppState,
+    addr: std::net::IpAddr,
+    login: &str,
+    actor: &str,
+    action: &str,
+) -> Result<accounts::Attempt, ApiError> {
+    let taken = match state.limits.sign_in(addr) {
+        Err(retry_after_secs) => Err(ApiError::RateLimited { retry_after_secs }),
+        Ok(()) => accounts::take_attempt(&state.db, login).await,
+    };
+    if let Err(e) = &taken {
+        audit_sign_in(state, actor, "-", None, addr, action, &e.outcome()).await;
+    }
+    taken
+}
+
+/// A failed attempt: counted (the fifth locks), audited, answered with one message whatever
+/// was wrong.
+async fn failed(
+    state: &AppState,
+    addr: std::net::IpAddr,
+    taken: &accounts::Attempt,
+    actor: &str,
+    action: &str,
+    refusal: ApiError,
+) -> ApiError {
+    let locked = match accounts::attempt_failed(&state.db, taken).await {
+        Ok(locked) => locked,
+        Err(e) => return e,
+    };
+    let err = if locked {
+        ApiError::Locked {
+            minutes: accounts::LOCKOUT_MS / 60_000,
+        }
+    } else {
+        refusal
+    };
+    audit_sign_in(state, actor, "-", None, addr, action, &err.outcome()).await;
+    err
+}
+
 /// Always the same answer, account or not: the code goes only to a phone with an account.
 async fn send_code(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
     ApiJson(body): ApiJson<SendCode>,
 ) -> Result<Json<Value>, ApiError> {
-    sign_in_allowed(&state, addr)?;
     let phone = parse_phone(&body.phone)
         .ok_or_else(|| ApiError::invalid("bad_phone", "手机号应为11位数字"))?;
-    state
-        .limits
-        .sms(&phone)
-        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    let actor = format!("phone:{}", mask_phone(&phone));
+    let limited = match state.limits.sign_in(addr) {
+        Err(retry_after_secs) => Err(ApiError::RateLimited { retry_after_secs }),
+        Ok(()) => state
+            .limits
+            .sms(&phone)
+            .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs }),
+    };
+    if let Err(e) = limited {
+        audit_sign_in(&state, &actor, "-", None, addr, "sms_code", &e.outcome()).await;
+        return Err(e);
+    }
     let sent = accounts::issue_sms_code(
         &state.db,
         state.sms.as_ref(),
@@ -81,7 +124,6 @@ async fn send_code(
         state.config.sms_code_secs,
     )
     .await?;
-    let actor = format!("phone:{}", mask_phone(&phone));
     audit_sign_in(
         &state,
         &actor,
@@ -112,36 +154,32 @@ async fn verify_code(
     ClientAddr(addr): ClientAddr,
     ApiJson(body): ApiJson<VerifyCode>,
 ) -> Result<Json<NewSession>, ApiError> {
-    sign_in_allowed(&state, addr)?;
     let phone = parse_phone(&body.phone).ok_or(ApiError::BadCode)?;
-    let login = format!("phone:{phone}");
-    accounts::check_lockout(&state.db, &login).await?;
     let actor = format!("phone:{}", mask_phone(&phone));
-    // The password is checked before the code is spent, so a weak one costs no new SMS.
+    // The password is checked before anything is counted or spent, so a weak one costs no try
+    // and no new SMS.
     if let Some(pw) = &body.new_password {
         accounts::check_new_password(pw, body.confirm_password.as_deref().unwrap_or(""))?;
     }
+    // Codes have their own count (not the password's): a locked password does not stop the
+    // SMS route, which is how a locked-out user gets back in.
+    let taken = attempt(&state, addr, &format!("sms:{phone}"), &actor, "sign_in_sms").await?;
     let code_id = match accounts::check_sms_code(&state.db, &phone, &body.code).await {
         Ok(id) => id,
-        Err(e) => {
-            accounts::record_failure(&state.db, &login).await?;
-            audit_sign_in(
-                &state,
-                &actor,
-                "-",
-                None,
-                addr,
-                "sign_in_sms",
-                "refused:bad_code",
-            )
-            .await;
-            return Err(e);
-        }
+        Err(e) => return Err(failed(&state, addr, &taken, &actor, "sign_in_sms", e).await),
     };
     let Some((user_id, role, school, hash, false)) =
         accounts::find_by_phone(&state.db, &phone).await?
     else {
-        return Err(ApiError::BadCode);
+        return Err(failed(
+            &state,
+            addr,
+            &taken,
+            &actor,
+            "sign_in_sms",
+            ApiError::BadCode,
+        )
+        .await);
     };
     // Asked before the code is spent: the user retries with a password and the same code.
     if hash.is_none() && body.new_password.is_none() {
@@ -157,7 +195,9 @@ async fn verify_code(
         // A reset password ends every other sign-in of the account.
         accounts::revoke_all(&state.db, &user_id, None).await?;
     }
-    accounts::clear_failures(&state.db, &login).await?;
+    accounts::attempt_succeeded(&state.db, &taken).await?;
+    // The phone proved itself: a password lockout on it is lifted.
+    accounts::clear_login(&state.db, &format!("phone:{phone}")).await?;
     let who = Principal {
         role,
         school: school.clone(),
@@ -190,41 +230,34 @@ async fn password_sign_in(
     ClientAddr(addr): ClientAddr,
     ApiJson(body): ApiJson<PasswordSignIn>,
 ) -> Result<Json<NewSession>, ApiError> {
-    sign_in_allowed(&state, addr)?;
     let phone = parse_phone(&body.phone).ok_or(ApiError::BadCredentials)?;
-    let login = format!("phone:{phone}");
-    accounts::check_lockout(&state.db, &login).await?;
+    let actor = format!("phone:{}", mask_phone(&phone));
+    let taken = attempt(
+        &state,
+        addr,
+        &format!("phone:{phone}"),
+        &actor,
+        "sign_in_password",
+    )
+    .await?;
     let account = accounts::find_by_phone(&state.db, &phone).await?;
     let hash = account.as_ref().and_then(|a| a.3.clone());
     let matches = state.hasher.verify(hash, body.password.clone()).await;
-    let actor = format!("phone:{}", mask_phone(&phone));
     let (user_id, role, school) = match account {
         Some((id, role, school, _, false)) if matches => (id, role, school),
         _ => {
-            let locked = accounts::record_failure(&state.db, &login).await?;
-            audit_sign_in(
+            return Err(failed(
                 &state,
-                &actor,
-                "-",
-                None,
                 addr,
+                &taken,
+                &actor,
                 "sign_in_password",
-                if locked {
-                    "refused:locked"
-                } else {
-                    "refused:bad_credentials"
-                },
+                ApiError::BadCredentials,
             )
-            .await;
-            if locked {
-                return Err(ApiError::Locked {
-                    minutes: accounts::LOCKOUT_MS / 60_000,
-                });
-            }
-            return Err(ApiError::BadCredentials);
+            .await);
         }
     };
-    accounts::clear_failures(&state.db, &login).await?;
+    accounts::attempt_succeeded(&state.db, &taken).await?;
     let who = Principal {
         role,
         school: school.clone(),
@@ -258,47 +291,47 @@ pub async fn sign_in_student(
     addr: std::net::IpAddr,
     body: &StudentSignIn,
 ) -> Result<NewSession, ApiError> {
-    sign_in_allowed(state, addr)?;
     let code = photoroll_core::collection_code::normalise_collection_code(&body.collection_code);
+    // What was typed is logged only if it is a student's code: a full ID number typed into the
+    // code field must not reach the (append-only) audit log.
+    let generic = "student:?";
     if code.is_empty() || code.len() > 32 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(ApiError::BadCredentials);
     }
-    let login = format!("student:{code}");
-    accounts::check_lockout(&state.db, &login).await?;
-    let row: Option<(String, String)> = sqlx::query_as(
-        "SELECT school_code, id_last4 FROM students WHERE collection_code = $1 LIMIT 1",
+    let taken = attempt(
+        state,
+        addr,
+        &format!("student:{code}"),
+        generic,
+        "sign_in_student",
     )
-    .bind(&code)
-    .fetch_optional(&state.db.pool)
     .await?;
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT school_code, id_last4 FROM students WHERE collection_code = $1")
+            .bind(&code)
+            .fetch_optional(&state.db.pool)
+            .await?;
+    let actor = if row.is_some() {
+        format!("student:{code}")
+    } else {
+        generic.to_string()
+    };
     let given = body.id_last4.trim().to_ascii_uppercase();
     let matched = row.as_ref().is_some_and(|(_, last4)| {
         last4.len() == given.len() && bool::from(last4.as_bytes().ct_eq(given.as_bytes()))
     });
     let Some((school, _)) = row.filter(|_| matched) else {
-        let locked = accounts::record_failure(&state.db, &login).await?;
-        audit_sign_in(
+        return Err(failed(
             state,
-            &login,
-            "student",
-            None,
             addr,
+            &taken,
+            &actor,
             "sign_in_student",
-            if locked {
-                "refused:locked"
-            } else {
-                "refused:bad_credentials"
-            },
+            ApiError::BadCredentials,
         )
-        .await;
-        if locked {
-            return Err(ApiError::Locked {
-                minutes: accounts::LOCKOUT_MS / 60_000,
-            });
-        }
-        return Err(ApiError::BadCredentials);
+        .await);
     };
-    accounts::clear_failures(&state.db, &login).await?;
+    accounts::attempt_succeeded(&state.db, &taken).await?;
     let who = Principal {
         role: Role::Student,
         school: Some(school.clone()),
@@ -313,7 +346,7 @@ pub async fn sign_in_student(
     .await?;
     audit_sign_in(
         state,
-        &login,
+        &actor,
         "student",
         Some(&school),
         addr,

@@ -184,6 +184,16 @@ async fn append(
         return Err(ApiError::invalid("beyond_length", "上传内容超过声明的长度"));
     }
     if declared.is_none() {
+        let (open,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM uploads WHERE school_code = $1")
+            .bind(&school)
+            .fetch_one(&state.db.pool)
+            .await?;
+        if open >= i64::from(state.config.max_open_uploads) {
+            return Err(ApiError::conflict(
+                "too_many_uploads",
+                "未完成的上传过多：请先完成或等待旧的上传过期（24 小时）",
+            ));
+        }
         sqlx::query(
             "INSERT INTO uploads (school_code, sha256, length, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
         )

@@ -132,7 +132,12 @@ async fn list(
     caller: Caller,
     ApiQuery(p): ApiQuery<ListParams>,
 ) -> Result<Json<Vec<ContractView>>, ApiError> {
-    let school = caller.school_or(p.school.as_deref())?.to_string();
+    let named = p
+        .school
+        .as_deref()
+        .map(|s| crate::app::text_field(s, "school", 16))
+        .transpose()?;
+    let school = caller.school_or(named.as_deref())?.to_string();
     caller
         .may(
             &state,
@@ -176,12 +181,17 @@ async fn register(
         )
         .await?;
     let category = parse_category(&category)?;
-    let price = contract::parse_price(&body.price)
+    let price = contract::parse_price(&crate::app::text_field(&body.price, "采集价格", 16)?)
         .map_err(|e| ApiError::invalid("bad_price", e.to_string()))?;
-    let until = contract::parse_valid_until(&body.valid_until)
-        .map_err(|e| ApiError::invalid("bad_date", e.to_string()))?;
-    let handler = body.handler.trim();
-    if handler.is_empty() || handler.chars().count() > 32 {
+    let until = contract::parse_valid_until(&crate::app::text_field(
+        &body.valid_until,
+        "签约有效期",
+        16,
+    )?)
+    .map_err(|e| ApiError::invalid("bad_date", e.to_string()))?;
+    let handler = crate::app::text_field(&body.handler, "经办人", 32)?;
+    let handler = handler.as_str();
+    if handler.is_empty() {
         return Err(ApiError::invalid("bad_handler", "经办人应为1–32个字"));
     }
     let inserted = sqlx::query(

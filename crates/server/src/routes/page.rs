@@ -27,6 +27,33 @@ pub fn routes() -> Router<AppState> {
         .route("/student/confirm", post(confirm))
         .route("/student/retake", post(retake))
         .route("/student/logout", post(logout))
+        .route_layer(axum::middleware::from_fn(same_origin))
+}
+
+/// The forms post only from this site: a browser names the page that posted in `Origin`, and
+/// one from elsewhere is refused (on top of the SameSite=Strict cookie).
+async fn same_origin(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if request.method() == axum::http::Method::POST {
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok());
+        let origin = request
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok());
+        if let Some(origin) = origin {
+            let origin_host = origin.split("://").nth(1).unwrap_or("");
+            if origin == "null" || Some(origin_host) != host {
+                return (
+                    StatusCode::FORBIDDEN,
+                    layout("毕业生图像采集", r#"<p class="error">请从本站页面提交</p>"#),
+                )
+                    .into_response();
+            }
+        }
+    }
+    next.run(request).await
 }
 
 /// The student's session from the cookie (the page's counterpart of the bearer token).
@@ -38,18 +65,7 @@ impl FromRequestParts<AppState> for StudentCaller {
         let ClientAddr(addr) = ClientAddr::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let token = parts
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|kv| {
-                kv.trim()
-                    .strip_prefix(&format!("{COOKIE}="))
-                    .map(str::to_string)
-            })
-            .next();
+        let token = student_token(parts);
         let Some(token) = token else {
             return Err(Redirect::to("/student").into_response());
         };
@@ -61,6 +77,22 @@ impl FromRequestParts<AppState> for StudentCaller {
             Err(e) => Err(e.into_response()),
         }
     }
+}
+
+/// Our session cookie's value, among whatever cookies the browser sends.
+fn student_token(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| {
+            kv.trim()
+                .strip_prefix(&format!("{COOKIE}="))
+                .map(str::to_string)
+        })
+        .find(|t| !t.is_empty())
 }
 
 fn escape(s: &str) -> String {
@@ -138,8 +170,9 @@ async fn page(State(state): State<AppState>, request: axum::extract::Request) ->
                 .map(str::to_string);
             record_page(&state, &caller, notice.as_deref()).await
         }
-        // No cookie: the sign-in form, without an error.
-        Err(_) if parts.headers.get(header::COOKIE).is_none() => sign_in_form(None).into_response(),
+        // None of our cookie (maybe someone else's on the same host): the sign-in form, without
+        // an error, never a redirect back here.
+        Err(_) if student_token(&parts).is_none() => sign_in_form(None).into_response(),
         Err(response) => response,
     }
 }
@@ -255,7 +288,7 @@ async fn record_page(state: &AppState, caller: &Caller, notice: Option<&str>) ->
 }
 
 fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValue {
-    let secure = if state.config.tls.is_some() {
+    let secure = if state.config.tls.is_some() || state.config.secure_cookies {
         "; Secure"
     } else {
         ""
@@ -354,6 +387,9 @@ async fn retake(
 
 async fn logout(State(state): State<AppState>, StudentCaller(caller): StudentCaller) -> Response {
     let _ = crate::accounts::revoke_session(&state.db, &caller.session.token_hash).await;
+    caller
+        .audit(&state, "sign_out", &caller.session.actor(), "ok")
+        .await;
     let mut response = Redirect::to("/student").into_response();
     response
         .headers_mut()

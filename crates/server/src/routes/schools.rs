@@ -22,6 +22,7 @@ async fn school(
     caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    let code = crate::app::text_field(&code, "school", 16)?;
     caller
         .may(
             &state,
@@ -65,6 +66,7 @@ async fn settings(
     Path(code): Path<String>,
     ApiJson(body): ApiJson<Settings>,
 ) -> Result<Json<Value>, ApiError> {
+    let code = crate::app::text_field(&code, "school", 16)?;
     caller
         .may(
             &state,

@@ -39,7 +39,12 @@ async fn list(
     caller: Caller,
     ApiQuery(p): ApiQuery<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let school = caller.school_or(p.school.as_deref())?.to_string();
+    let named = p
+        .school
+        .as_deref()
+        .map(|s| crate::app::text_field(s, "school", 16))
+        .transpose()?;
+    let school = caller.school_or(named.as_deref())?.to_string();
     caller
         .may(
             &state,
@@ -59,7 +64,11 @@ async fn list(
     };
     let q = ListQuery {
         state: state_filter,
-        search: p.q.map(|s| s.trim().chars().take(64).collect()),
+        search: p
+            .q
+            .as_deref()
+            .map(|q| crate::app::text_field(q, "搜索", 64))
+            .transpose()?,
         offset: p.offset.unwrap_or(0).max(0),
         limit: p.limit.unwrap_or(200).clamp(1, 1000),
     };
@@ -77,7 +86,7 @@ async fn reachable(
     code: &str,
     permission: Permission,
 ) -> Result<StudentView, ApiError> {
-    let code = photoroll_core::collection_code::normalise_collection_code(code);
+    let code = crate::app::collection_code(code)?;
     let school = match caller.principal().school.clone() {
         Some(own) => own,
         None => {
@@ -199,7 +208,9 @@ async fn decide(
     let (action, reason) = match body.decision {
         Decision::Approve => (Action::Approve, None),
         Decision::Reject => {
-            let reason = photoroll_core::review::parse_note(body.reason.as_deref().unwrap_or(""))
+            let reason =
+                crate::app::text_field(body.reason.as_deref().unwrap_or(""), "驳回原因", 300)?;
+            let reason = photoroll_core::review::parse_note(&reason)
                 .map_err(|e| ApiError::invalid("bad_reason", e.to_string()))?
                 .ok_or_else(|| ApiError::invalid("reason_required", "驳回时请填写原因"))?;
             (Action::Reject, Some(reason))
