@@ -80,6 +80,8 @@ pub enum Permission {
     DecidePhoto,
     /// Confirm the final photo or ask for a retake: the student's own.
     ConfirmOwnPhoto,
+    /// A school's contracts: prices, handler, term, state.
+    ReadContracts,
     /// Register a contract and upload its signed mandate.
     ManageContract,
     /// 账户开通: activate a contract once its mandate is in.
@@ -93,7 +95,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Self::ReadSchool,
         Self::ReadStudents,
         Self::ReadPhoto,
@@ -101,6 +103,7 @@ impl Permission {
         Self::SubmitCapture,
         Self::DecidePhoto,
         Self::ConfirmOwnPhoto,
+        Self::ReadContracts,
         Self::ManageContract,
         Self::ActivateContract,
         Self::ChangeSettings,
@@ -117,6 +120,7 @@ impl Permission {
             Self::SubmitCapture => "submit_capture",
             Self::DecidePhoto => "decide_photo",
             Self::ConfirmOwnPhoto => "confirm_own_photo",
+            Self::ReadContracts => "read_contracts",
             Self::ManageContract => "manage_contract",
             Self::ActivateContract => "activate_contract",
             Self::ChangeSettings => "change_settings",
@@ -136,6 +140,7 @@ pub const RIGHTS: [(Role, &[Permission]); 5] = {
                 P::ReadSchool,
                 P::ReadStudents,
                 P::ReadPhoto,
+                P::ReadContracts,
                 P::ActivateContract,
                 P::ReadAudit,
             ],
@@ -149,6 +154,7 @@ pub const RIGHTS: [(Role, &[Permission]); 5] = {
                 P::UploadPhoto,
                 P::SubmitCapture,
                 P::DecidePhoto,
+                P::ReadContracts,
                 P::ManageContract,
                 P::ChangeSettings,
                 P::ReadAudit,

@@ -30,10 +30,12 @@ impl Limits {
         }
     }
 
-    /// `Err(seconds to wait)` when the address has used its sign-ins for now.
+    /// `Err(seconds to wait)` when the address has used its sign-ins for now. An IPv6 client
+    /// is counted by its /64: one host is given a whole /64 and could otherwise take a new key
+    /// for every request.
     pub fn sign_in(&self, addr: IpAddr) -> Result<(), u64> {
         self.sign_in_per_address
-            .check_key(&addr)
+            .check_key(&network_of(addr))
             .map_err(|not_until| wait_secs(&not_until))
     }
 
@@ -47,6 +49,16 @@ impl Limits {
     pub fn shrink(&self) {
         self.sign_in_per_address.retain_recent();
         self.sms_per_phone.retain_recent();
+    }
+}
+
+fn network_of(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V4(_) => addr,
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
     }
 }
 
@@ -77,5 +89,19 @@ mod tests {
         let wait = limits.sms("13800000001").unwrap_err();
         assert!(wait >= 1);
         assert!(limits.sms("13800000002").is_ok());
+        // One IPv6 /64 is one client.
+        let limits = Limits::new(2, 2);
+        assert!(limits.sign_in("2001:db8:1:2::1".parse().unwrap()).is_ok());
+        assert!(
+            limits
+                .sign_in("2001:db8:1:2::ffff".parse().unwrap())
+                .is_ok()
+        );
+        assert!(
+            limits
+                .sign_in("2001:db8:1:2:abcd::9".parse().unwrap())
+                .is_err()
+        );
+        assert!(limits.sign_in("2001:db8:1:3::1".parse().unwrap()).is_ok());
     }
 }

@@ -141,7 +141,7 @@ async fn list(
     caller
         .may(
             &state,
-            Permission::ReadSchool,
+            Permission::ReadContracts,
             Target {
                 school: &school,
                 student: None,

@@ -380,21 +380,41 @@ impl World {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
 
-    /// The last SMS code the log shows for `phone`.
-    pub fn sms_code(&self, phone: &str) -> String {
+    /// How many SMS codes the log shows for `phone` so far.
+    pub fn sms_lines(&self, phone: &str) -> usize {
         let needle = format!("(phone {phone})");
-        let log = self.log();
-        let line = log
+        self.log()
             .lines()
-            .rev()
-            .find(|l| l.contains(&needle) && l.contains("sms code for"))
-            .unwrap_or_else(|| panic!("no sms code for {phone} in the log"));
-        let after = line
-            .split("sms code for ")
-            .nth(1)
-            .and_then(|l| l.split(": ").nth(1))
-            .expect("code in line");
-        after.split_whitespace().next().unwrap().to_string()
+            .filter(|l| l.contains(&needle) && l.contains("sms code for"))
+            .count()
+    }
+
+    /// The code sent to `phone` after `before` earlier ones. Codes go out in the background (so
+    /// the answer takes as long with an account as without): this waits for the log line.
+    pub fn sms_code_after(&self, phone: &str, before: usize) -> String {
+        let needle = format!("(phone {phone})");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = self.log();
+            let lines: Vec<&str> = log
+                .lines()
+                .filter(|l| l.contains(&needle) && l.contains("sms code for"))
+                .collect();
+            if lines.len() > before {
+                let line = lines[lines.len() - 1];
+                let after = line
+                    .split("sms code for ")
+                    .nth(1)
+                    .and_then(|l| l.split(": ").nth(1))
+                    .expect("code in line");
+                return after.split_whitespace().next().unwrap().to_string();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no new sms code for {phone} in the log"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
     }
 
     /// A school, its users (one per role, password set) and a roster of `n` students.
