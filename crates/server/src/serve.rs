@@ -44,13 +44,13 @@ pub async fn run(state: AppState) -> anyhow::Result<()> {
                     )
                 })?;
             let mut server =
-                axum_server::bind_rustls(config.listen, rustls_config).handle(handle.clone());
+                axum_server::from_tcp_rustls(bind(&config)?, rustls_config)?.handle(handle.clone());
             tune(server.http_builder(), header_timeout);
             announce(&state, "https");
             server.serve(app).await?;
         }
         None => {
-            let mut server = axum_server::bind(config.listen).handle(handle.clone());
+            let mut server = axum_server::from_tcp(bind(&config)?)?.handle(handle.clone());
             tune(server.http_builder(), header_timeout);
             announce(&state, "http");
             server.serve(app).await?;
@@ -58,6 +58,14 @@ pub async fn run(state: AppState) -> anyhow::Result<()> {
     }
     tracing::info!("server stopped");
     Ok(())
+}
+
+/// Binds before announcing: whoever waits for "listening on" can connect at once.
+fn bind(config: &crate::config::Config) -> anyhow::Result<std::net::TcpListener> {
+    let listener = std::net::TcpListener::bind(config.listen)
+        .map_err(|e| anyhow::anyhow!("无法监听 {}: {e}", config.listen))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
 }
 
 fn tune(
