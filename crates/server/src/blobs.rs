@@ -125,35 +125,61 @@ impl Blobs {
             .unwrap_or(0)
     }
 
-    /// Appends `body` at `offset` (which must be what the server holds) towards `length`; at
-    /// the last byte, checks the hash. A mismatch discards the spool.
-    pub async fn append(
+    /// Streams `body` into the spool at `offset` (which must be what the server holds) towards
+    /// `length`, synced as it goes; at the last byte, checks the hash (a mismatch discards the
+    /// spool). A body running past `length` is cut back to where it started and refused; a
+    /// connection that breaks keeps what arrived, for the client to resume from.
+    pub async fn append_stream(
         &self,
         school: &str,
         sha: &str,
         offset: u64,
         length: u64,
-        body: &[u8],
+        body: axum::body::Body,
     ) -> Result<Appended, ApiError> {
+        use futures_util::StreamExt;
         let path = self.spool_path(school, sha);
         let held = self.spooled(school, sha).await;
         if offset != held {
             return Err(ApiError::conflict(
                 "offset_mismatch",
                 format!("续传位置不符：服务器已有 {held} 字节，请从该位置继续"),
-            ));
-        }
-        if offset + body.len() as u64 > length {
-            return Err(ApiError::invalid("beyond_length", "上传内容超过声明的长度"));
+            )
+            .with_offset(held));
         }
         let mut file = tokio::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
             .await?;
-        file.write_all(body).await?;
+        let mut now = offset;
+        let mut stream = body.into_data_stream();
+        let mut broken = None;
+        while let Some(chunk) = stream.next().await {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    broken = Some(e.to_string());
+                    break;
+                }
+            };
+            if now + chunk.len() as u64 > length {
+                file.set_len(offset).await?;
+                file.sync_data().await?;
+                return Err(ApiError::invalid("beyond_length", "上传内容超过声明的长度"));
+            }
+            file.write_all(&chunk).await?;
+            now += chunk.len() as u64;
+        }
         file.sync_data().await?;
-        let now = offset + body.len() as u64;
+        if let Some(reason) = broken {
+            tracing::debug!(held = now, %reason, "upload broken off; kept what arrived");
+            return Err(ApiError::invalid(
+                "upload_broken",
+                format!("上传中断，服务器已保存 {now} 字节，请从该位置继续"),
+            )
+            .with_offset(now));
+        }
         if now < length {
             return Ok(Appended::Partial(now));
         }

@@ -38,6 +38,10 @@ pub enum ApiError {
     UnsupportedMediaType { expected: &'static str },
     #[error("服务器内部错误")]
     Internal(String),
+    /// An upload refusal that also tells the client how many bytes the server holds
+    /// (`Upload-Offset`), so it resumes from there.
+    #[error("{inner}")]
+    Resume { inner: Box<ApiError>, held: u64 },
 }
 
 impl ApiError {
@@ -52,6 +56,13 @@ impl ApiError {
         Self::Conflict {
             code,
             message: message.into(),
+        }
+    }
+
+    pub fn with_offset(self, held: u64) -> Self {
+        Self::Resume {
+            inner: Box::new(self),
+            held,
         }
     }
 
@@ -73,6 +84,7 @@ impl ApiError {
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Resume { inner, .. } => inner.status(),
         }
     }
 
@@ -90,6 +102,7 @@ impl ApiError {
             Self::TooLarge { .. } => "too_large",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::Internal(_) => "internal",
+            Self::Resume { inner, .. } => inner.code(),
         }
     }
 
@@ -134,22 +147,16 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let body = Json(json!({"error": {"code": self.code(), "message": self.to_string()}}));
         let mut response = (status, body).into_response();
+        if let Self::Resume { held, .. } = &self {
+            response
+                .headers_mut()
+                .insert("upload-offset", axum::http::HeaderValue::from(*held));
+        }
         if let Self::RateLimited { retry_after_secs } = self
             && let Ok(v) = retry_after_secs.to_string().parse()
         {
             response.headers_mut().insert("retry-after", v);
         }
         response
-    }
-}
-
-/// Axum's own rejections (bad JSON, wrong content type, body too large) in our body shape.
-pub fn from_rejection(status: StatusCode, text: String) -> ApiError {
-    match status {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge { limit: 0 },
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType {
-            expected: "application/json",
-        },
-        _ => ApiError::invalid("bad_request", format!("请求格式有误: {text}")),
     }
 }

@@ -948,6 +948,46 @@ fn blob_uploads(backend: Backend) {
     let (status, got) = s.get_bytes(&format!("/v1/blobs/{sha}"), &ta);
     assert_eq!(status, 200);
     assert_eq!(got, data);
+    // A connection cut in the middle of a PATCH: the bytes that reached the server are kept,
+    // and the upload resumes from there.
+    let other: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 253) as u8).collect();
+    let other_sha = sha256_hex(&other);
+    {
+        use std::io::Write;
+        let port = s.base.rsplit(':').next().unwrap();
+        let mut raw = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+        write!(
+            raw,
+            "PATCH /v1/blobs/{other_sha} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {ta}\r\n\
+             Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\nUpload-Length: {}\r\n\
+             Content-Length: {}\r\n\r\n",
+            other.len(),
+            other.len()
+        )
+        .unwrap();
+        raw.write_all(&other[..120_000]).unwrap();
+        raw.flush().unwrap();
+        raw.shutdown(std::net::Shutdown::Both).unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let held = loop {
+        let h = s.head(&ta, &other_sha);
+        let held: u64 = h.header("upload-offset").unwrap().parse().unwrap();
+        if held == 120_000 || std::time::Instant::now() > deadline {
+            break held;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(
+        held, 120_000,
+        "the bytes that arrived before the cut are kept"
+    );
+    let rest = s.patch(&ta, &other_sha, held, None, other[held as usize..].to_vec());
+    assert_eq!(
+        (rest.status, rest.header("blob-complete").as_deref()),
+        (204, Some("true"))
+    );
+    assert_eq!(s.get_bytes(&format!("/v1/blobs/{other_sha}"), &ta).1, other);
     // Uploading again is answered as done at once.
     let again = s.patch(&ta, &sha, 0, Some(len), data.clone());
     assert_eq!(

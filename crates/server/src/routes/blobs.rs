@@ -126,13 +126,30 @@ async fn append(
             },
         )
         .await?;
+    let mut body = Some(body);
+    let answer = append_checked(&state, &caller, &school, &raw, &headers, &mut body).await;
+    // Answered without reading the body (a refusal, or a blob already whole here): read and
+    // drop it first (bounded by the blob limit), so the client reads the answer, with the
+    // offset to resume from, instead of a connection reset while it is still sending.
+    if let Some(unread) = body.take() {
+        let _ = axum::body::to_bytes(unread, state.config.max_blob_bytes as usize).await;
+    }
+    answer
+}
+
+/// The upload itself: headers checked, then the body streamed into the spool as it arrives
+/// (never held whole), so a connection cut midway keeps every byte that reached the server and
+/// the client resumes from there.
+async fn append_checked(
+    state: &AppState,
+    caller: &Caller,
+    school: &str,
+    raw: &str,
+    headers: &HeaderMap,
+    body: &mut Option<Body>,
+) -> Result<Response, ApiError> {
     let max = state.config.max_blob_bytes;
-    // Read first (bounded: never more than a whole blob), so every refusal below is answered
-    // to a client that has finished sending.
-    let body = axum::body::to_bytes(body, max as usize)
-        .await
-        .map_err(|_| ApiError::TooLarge { limit: max })?;
-    let sha = parse_sha256(&raw)?;
+    let sha = parse_sha256(raw)?;
     let octets = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -142,19 +159,20 @@ async fn append(
             expected: "application/offset+octet-stream",
         });
     }
-    let offset = header_u64(&headers, "upload-offset")?
+    let offset = header_u64(headers, "upload-offset")?
         .ok_or_else(|| ApiError::invalid("offset_required", "缺少 Upload-Offset"))?;
-    let given_length = header_u64(&headers, "upload-length")?;
-    if given_length.is_some_and(|l| l > max) {
+    let given_length = header_u64(headers, "upload-length")?;
+    let declared_body = header_u64(headers, "content-length")?;
+    if given_length.is_some_and(|l| l > max) || declared_body.is_some_and(|l| l > max) {
         return Err(ApiError::TooLarge { limit: max });
     }
     if given_length == Some(0) {
         return Err(ApiError::invalid("empty_blob", "照片不能为空"));
     }
 
-    let lock = state.blobs.lock(&school, &sha);
+    let lock = state.blobs.lock(school, &sha);
     let _guard = lock.lock().await;
-    if let Some(size) = stored_size(&state, &school, &sha).await? {
+    if let Some(size) = stored_size(state, school, &sha).await? {
         // Already whole here: a retried last PATCH is answered as done.
         return Ok((
             StatusCode::NO_CONTENT,
@@ -162,7 +180,7 @@ async fn append(
         )
             .into_response());
     }
-    let declared = declared_length(&state, &school, &sha).await?;
+    let declared = declared_length(state, school, &sha).await?;
     let length = match (declared, given_length) {
         (Some(known), Some(given)) if known != given => {
             return Err(ApiError::conflict(
@@ -180,12 +198,26 @@ async fn append(
         }
     };
     // Refused before anything is recorded: a bad PATCH leaves no trace.
-    if offset.saturating_add(body.len() as u64) > length {
+    if offset.saturating_add(declared_body.unwrap_or(0)) > length {
         return Err(ApiError::invalid("beyond_length", "上传内容超过声明的长度"));
     }
+    let held = state.blobs.spooled(school, &sha).await;
+    if declared.is_some() && offset != held {
+        return Err(ApiError::conflict(
+            "offset_mismatch",
+            format!("续传位置不符：服务器已有 {held} 字节，请从该位置继续"),
+        )
+        .with_offset(held));
+    }
     if declared.is_none() {
+        if offset != 0 {
+            return Err(
+                ApiError::conflict("offset_mismatch", "服务器没有这次上传：请从 0 开始")
+                    .with_offset(0),
+            );
+        }
         let (open,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM uploads WHERE school_code = $1")
-            .bind(&school)
+            .bind(school)
             .fetch_one(&state.db.pool)
             .await?;
         if open >= i64::from(state.config.max_open_uploads) {
@@ -194,32 +226,33 @@ async fn append(
                 "未完成的上传过多：请先完成或等待旧的上传过期（24 小时）",
             ));
         }
+        // A spool left by an upload whose record was lost (a crash between the two) is stale.
+        state.blobs.discard(school, &sha).await;
         sqlx::query(
             "INSERT INTO uploads (school_code, sha256, length, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
         )
-        .bind(&school)
+        .bind(school)
         .bind(&sha)
         .bind(length as i64)
         .bind(crate::now_ms())
         .execute(&state.db.pool)
         .await?;
-        // A spool left by an upload whose record was lost (a crash between the two) is stale.
-        if offset == 0 {
-            state.blobs.discard(&school, &sha).await;
-        }
     }
-    match state
+    let Some(stream) = body.take() else {
+        return Err(ApiError::Internal("body taken twice".into()));
+    };
+    let appended = state
         .blobs
-        .append(&school, &sha, offset, length, &body)
-        .await
-    {
+        .append_stream(school, &sha, offset, length, stream)
+        .await;
+    match appended {
         Ok(Appended::Partial(held)) => Ok((
             StatusCode::NO_CONTENT,
             offset_headers(held, Some(length), false),
         )
             .into_response()),
         Ok(Appended::Complete(size)) => {
-            state.blobs.commit(&school, &sha).await?;
+            state.blobs.commit(school, &sha).await?;
             let now = crate::now_ms();
             let mut tx = state.db.pool.begin().await?;
             sqlx::query("INSERT INTO blobs (sha256, bytes, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
@@ -229,20 +262,20 @@ async fn append(
                 .execute(&mut *tx)
                 .await?;
             sqlx::query("INSERT INTO blob_refs (school_code, sha256, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                .bind(&school)
+                .bind(school)
                 .bind(&sha)
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
             sqlx::query("DELETE FROM uploads WHERE school_code = $1 AND sha256 = $2")
-                .bind(&school)
+                .bind(school)
                 .bind(&sha)
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
             caller
                 .audit(
-                    &state,
+                    state,
                     "upload_blob",
                     &format!("blob:{sha}"),
                     &format!("ok:{size}"),
@@ -254,23 +287,29 @@ async fn append(
             )
                 .into_response())
         }
-        Err(ApiError::HashMismatch) => {
-            sqlx::query("DELETE FROM uploads WHERE school_code = $1 AND sha256 = $2")
-                .bind(&school)
-                .bind(&sha)
-                .execute(&state.db.pool)
-                .await?;
-            caller
-                .audit(
-                    &state,
-                    "upload_blob",
-                    &format!("blob:{sha}"),
-                    "refused:hash_mismatch",
-                )
-                .await;
-            Err(ApiError::HashMismatch)
+        Err(e) => {
+            // Nothing usable kept (a mismatched hash, or nothing held at all): the upload ends.
+            let held = state.blobs.spooled(school, &sha).await;
+            if matches!(e, ApiError::HashMismatch) || held == 0 {
+                state.blobs.discard(school, &sha).await;
+                sqlx::query("DELETE FROM uploads WHERE school_code = $1 AND sha256 = $2")
+                    .bind(school)
+                    .bind(&sha)
+                    .execute(&state.db.pool)
+                    .await?;
+            }
+            if matches!(e, ApiError::HashMismatch) {
+                caller
+                    .audit(
+                        state,
+                        "upload_blob",
+                        &format!("blob:{sha}"),
+                        "refused:hash_mismatch",
+                    )
+                    .await;
+            }
+            Err(e)
         }
-        Err(e) => Err(e),
     }
 }
 

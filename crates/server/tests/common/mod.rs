@@ -102,11 +102,10 @@ impl Postgres {
                 .unwrap();
             assert!(ok.success());
         }
-        let port = free_port();
-        let pg = Postgres {
+        let mut pg = Postgres {
             dir,
             bin,
-            port,
+            port: 0,
             as_postgres,
         };
         let data = pg.data();
@@ -124,16 +123,28 @@ impl Postgres {
                 "--no-sync",
             ],
         );
-        let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200",
-            pg.dir.path().display()
-        );
         let log = format!("{}/pg.log", pg.dir.path().display());
-        pg.run(
-            "pg_ctl",
-            &["-D", &data, "-o", &opts, "-l", &log, "-w", "start"],
-        );
-        pg
+        // A free port can be taken by another test between our check and the server's bind:
+        // try again on a new one, and say why when it still fails.
+        for attempt in 1..=3 {
+            pg.port = free_port();
+            let opts = format!(
+                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200",
+                pg.port,
+                pg.dir.path().display()
+            );
+            match pg.try_run(
+                "pg_ctl",
+                &["-D", &data, "-o", &opts, "-l", &log, "-w", "start"],
+            ) {
+                Ok(()) => return pg,
+                Err(e) if attempt == 3 => {
+                    panic!("{e}\n{}", std::fs::read_to_string(&log).unwrap_or_default())
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(200)),
+            }
+        }
+        unreachable!("the loop returns or panics")
     }
 
     fn data(&self) -> String {
@@ -141,6 +152,12 @@ impl Postgres {
     }
 
     fn run(&self, tool: &str, args: &[&str]) {
+        if let Err(e) = self.try_run(tool, args) {
+            panic!("{e}");
+        }
+    }
+
+    fn try_run(&self, tool: &str, args: &[&str]) -> Result<(), String> {
         let exe = self.bin.join(tool);
         let mut cmd = if self.as_postgres {
             let mut c = Command::new("runuser");
@@ -154,12 +171,15 @@ impl Postgres {
             .current_dir(self.dir.path())
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{tool} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{tool} failed: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
     }
 
     pub fn url(&self) -> String {
