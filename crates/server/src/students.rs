@@ -242,12 +242,20 @@ pub async fn apply(db: &Db, m: Move<'_>) -> Result<StudentView, ApiError> {
         .ok_or_else(ApiError::not_found)
 }
 
-/// Whether `school` holds a reference to blob `sha` (uploaded by one of its users).
+/// The size of blob `sha` when `school` holds it (one of its users uploaded it whole); the one
+/// place that decides whether a school may use a blob.
+pub async fn school_blob_size(db: &Db, school: &str, sha: &str) -> Result<Option<u64>, ApiError> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT b.bytes FROM blobs b JOIN blob_refs r ON r.sha256 = b.sha256 WHERE r.school_code = $1 AND b.sha256 = $2",
+    )
+    .bind(school)
+    .bind(sha)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.map(|(n,)| n as u64))
+}
+
+/// Whether `school` holds blob `sha`.
 pub async fn school_has_blob(db: &Db, school: &str, sha: &str) -> Result<bool, ApiError> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT bytes FROM blobs b JOIN blob_refs r ON r.sha256 = b.sha256 WHERE r.school_code = $1 AND b.sha256 = $2")
-        .bind(school)
-        .bind(sha)
-        .fetch_optional(&db.pool)
-        .await?;
-    Ok(row.is_some())
+    Ok(school_blob_size(db, school, sha).await?.is_some())
 }

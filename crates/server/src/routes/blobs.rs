@@ -43,14 +43,7 @@ fn offset_headers(held: u64, length: Option<u64>, complete: bool) -> HeaderMap {
 }
 
 async fn stored_size(state: &AppState, school: &str, sha: &str) -> Result<Option<u64>, ApiError> {
-    let row: Option<(i64,)> = sqlx::query_as(
-        "SELECT b.bytes FROM blobs b JOIN blob_refs r ON r.sha256 = b.sha256 WHERE r.school_code = $1 AND b.sha256 = $2",
-    )
-    .bind(school)
-    .bind(sha)
-    .fetch_optional(&state.db.pool)
-    .await?;
-    Ok(row.map(|(n,)| n as u64))
+    crate::students::school_blob_size(&state.db, school, sha).await
 }
 
 async fn declared_length(
